@@ -1,0 +1,137 @@
+"""Buyer identifiers: normalisation and keyed digests.
+
+Raw identifiers live only in memory for the length of a request. Everything that is stored,
+logged or compared is `digest(kind, normalised value)` = HMAC-SHA-256 under IDENTIFIER_KEY.
+Error messages name the field, never the value.
+"""
+
+import hashlib
+import hmac
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import phonenumbers
+from django.conf import settings
+
+from blacklist.models import IdentifierKind
+
+MAX_IDENTIFIER_LENGTH = 320
+
+
+class InvalidIdentifier(ValueError):
+    """Raised with a message that never contains the offending value."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Identifier:
+    kind: str
+    digest: str
+
+
+_EMAIL_RE = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
+_PLATFORM_RE = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,31}$")
+_ADDRESS_WORDS = {
+    "street": "st",
+    "str": "st",
+    "avenue": "ave",
+    "av": "ave",
+    "road": "rd",
+    "boulevard": "blvd",
+    "drive": "dr",
+    "lane": "ln",
+    "apartment": "apt",
+    "building": "bldg",
+    "floor": "fl",
+    "suite": "ste",
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+    "number": "no",
+}
+
+
+def normalise_email(raw):
+    value = unicodedata.normalize("NFKC", raw).strip().casefold()
+    if not _EMAIL_RE.match(value):
+        raise InvalidIdentifier("Enter a valid email address.")
+    return value
+
+
+def normalise_phone(raw, country=None):
+    try:
+        number = phonenumbers.parse(raw, country)
+    except phonenumbers.NumberParseException:
+        raise InvalidIdentifier(
+            "Enter a valid phone number (international format, or give `country` as a hint)."
+        ) from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidIdentifier("Enter a valid phone number (the number is not valid for its region).")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_platform_id(raw):
+    platform, sep, account = unicodedata.normalize("NFKC", raw).strip().partition(":")
+    platform, account = platform.strip().casefold(), account.strip().casefold()
+    if not sep or not account or not _PLATFORM_RE.match(platform):
+        raise InvalidIdentifier('Use the form "<platform>:<account>", e.g. "shopee:8812734".')
+    return f"{platform}:{account}"
+
+
+def normalise_address(raw):
+    text = unicodedata.normalize("NFKC", raw).casefold()
+    words = re.sub(r"[^\w]+", " ", text).split()
+    if not words:
+        raise InvalidIdentifier("Enter a non-empty address.")
+    return " ".join(_ADDRESS_WORDS.get(word, word) for word in words)
+
+
+def normalise_payment_fingerprint(raw):
+    value = raw.strip()
+    if not value or any(ch.isspace() for ch in value):
+        raise InvalidIdentifier("Enter the payment fingerprint as an opaque token without spaces.")
+    return value
+
+
+def digest(kind, value):
+    message = f"{kind}:{value}".encode()
+    return hmac.new(settings.IDENTIFIER_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def identifiers_from(buyer, *, country=None):
+    """Normalise and digest the identifiers of a validated `buyer` object.
+
+    Returns a list of Identifier; raises InvalidIdentifier naming the field on bad input.
+    """
+    normalisers = {
+        IdentifierKind.PLATFORM_ID: normalise_platform_id,
+        IdentifierKind.EMAIL: normalise_email,
+        IdentifierKind.PHONE: lambda raw: normalise_phone(raw, country),
+        IdentifierKind.ADDRESS: normalise_address,
+        IdentifierKind.PAYMENT_FINGERPRINT: normalise_payment_fingerprint,
+    }
+    found = []
+    for kind, normalise in normalisers.items():
+        raw = buyer.get(kind)
+        if raw is None:
+            continue
+        try:
+            value = normalise(raw)
+        except InvalidIdentifier as exc:
+            raise InvalidIdentifier(str(exc), field=str(kind)) from None
+        found.append(Identifier(kind=str(kind), digest=digest(kind, value)))
+    return found
+
+
+_REDACT_EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[A-Za-z]{2,}")
+_REDACT_PHONE = re.compile(r"\+?\d[\d\s().\-]{6,}\d")
+
+
+def redact(text):
+    """Remove email addresses and phone-like numbers from free text (seller notes)."""
+    return _REDACT_PHONE.sub("[redacted]", _REDACT_EMAIL.sub("[redacted]", text))

@@ -1,0 +1,63 @@
+"""Serializers shared by several endpoints: the strict base and the `buyer` object."""
+
+import phonenumbers
+from rest_framework import serializers
+
+from blacklist.identity import MAX_IDENTIFIER_LENGTH, InvalidIdentifier, identifiers_from
+from blacklist.models import IdentifierKind
+
+COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS) - {"001"}
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses unknown fields, so a typo ("emial") is an error rather than silently ignored."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown[:20]})
+        return super().to_internal_value(data)
+
+
+def choice(choices, **kwargs):
+    """A ChoiceField whose error does not echo the input back."""
+    return serializers.ChoiceField(
+        choices=choices,
+        error_messages={"invalid_choice": f"Must be one of: {', '.join(choices)}."},
+        **kwargs,
+    )
+
+
+def validate_country(value):
+    code = value.strip().upper()
+    if code not in COUNTRIES:
+        raise serializers.ValidationError('Use an ISO 3166-1 alpha-2 country code, e.g. "DE".')
+    return code
+
+
+def _identifier_field():
+    return serializers.CharField(required=False, max_length=MAX_IDENTIFIER_LENGTH, trim_whitespace=True)
+
+
+class BuyerSerializer(StrictSerializer):
+    platform_id = _identifier_field()
+    email = _identifier_field()
+    phone = _identifier_field()
+    address = serializers.CharField(required=False, max_length=500, trim_whitespace=True)
+    payment_fingerprint = _identifier_field()
+    country = serializers.CharField(required=False, max_length=2, min_length=2, validators=[validate_country])
+
+    def validate(self, attrs):
+        """Normalise and digest; the result carries digests only (`identifiers`)."""
+        kinds = [k for k in IdentifierKind.values if attrs.get(k) not in (None, "")]
+        if not kinds:
+            raise serializers.ValidationError(
+                {"non_field_errors": [f"Give at least one identifier: {', '.join(IdentifierKind.values)}."]}
+            )
+        country = attrs.get("country")
+        try:
+            identifiers = identifiers_from({k: attrs[k] for k in kinds}, country=country)
+        except InvalidIdentifier as exc:
+            raise serializers.ValidationError({exc.field: [str(exc)]}) from None
+        return {"identifiers": identifiers, "country": country}

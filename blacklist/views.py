@@ -1,0 +1,192 @@
+"""Flag API: submit, batch, list, retract; the reason list."""
+
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from blacklist.models import FlagStatus
+from blacklist.selectors import flags_of, reasons_all
+from blacklist.serializers import BuyerSerializer, StrictSerializer, choice
+from blacklist.services.flags import flag_retract, flag_submit
+from riskhub.errors import ApplicationError, error_body, flatten_detail
+from scoring.rules import rules_cached
+from scoring.services import score_requests_collected
+
+CLOCK_SKEW = timezone.timedelta(minutes=5)
+
+FLAG_EXAMPLE = {
+    "buyer": {"email": "Buyer@Example.com", "phone": "+49 30 1234567", "country": "DE"},
+    "reason": "refund_abuse",
+    "order_ref": "A-1001",
+    "occurred_at": "2026-11-20T14:03:00Z",
+    "note": "Third refund request this month without returning the goods.",
+}
+
+
+class FlagInputSerializer(StrictSerializer):
+    buyer = BuyerSerializer()
+    reason = serializers.CharField(max_length=40)
+    order_ref = serializers.CharField(max_length=64)
+    occurred_at = serializers.DateTimeField(required=False)
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+    def validate_reason(self, value):
+        if value not in rules_cached():
+            raise serializers.ValidationError("Unknown reason code; GET /api/v1/reasons lists them.")
+        return value
+
+    def validate_occurred_at(self, value):
+        if value > timezone.now() + CLOCK_SKEW:
+            raise serializers.ValidationError("Must not be in the future.")
+        return value
+
+
+class FlagOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    reason = serializers.CharField(source="reason_id")
+    order_ref = serializers.CharField()
+    status = serializers.ChoiceField(choices=FlagStatus.choices)
+    occurred_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+    status_changed_at = serializers.DateTimeField()
+    note = serializers.CharField()
+
+
+def _submit(seller, data):
+    return flag_submit(
+        seller=seller,
+        identifiers=data["buyer"]["identifiers"],
+        reason=data["reason"],
+        order_ref=data["order_ref"],
+        occurred_at=data.get("occurred_at"),
+        note=data.get("note", ""),
+    )
+
+
+class FlagSubmitApi(APIView):
+    throttle_scope = "flags"
+
+    @extend_schema(
+        operation_id="flags_create",
+        summary="Flag a buyer",
+        request=FlagInputSerializer,
+        responses={201: FlagOutputSerializer, 200: FlagOutputSerializer},
+        examples=[OpenApiExample("Refund abuse", value=FLAG_EXAMPLE, request_only=True)],
+        description="Idempotent on seller + buyer + reason + order_ref: a repeat answers 200 with the existing flag.",
+    )
+    def post(self, request):
+        data = FlagInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        flag, created = _submit(request.user, data.validated_data)
+        return Response(
+            FlagOutputSerializer(flag).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+    @extend_schema(
+        operation_id="flags_list",
+        summary="List your own flags",
+        parameters=[
+            OpenApiParameter("reason", str, description="Only this reason code."),
+            OpenApiParameter("status", str, enum=FlagStatus.values, description="Only this status."),
+            OpenApiParameter("page_size", int, description="Items per page (1–200, default 50)."),
+        ],
+        responses=FlagOutputSerializer(many=True),
+    )
+    def get(self, request):
+        filters = FlagFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        paginator = FlagPagination()
+        page = paginator.paginate_queryset(flags_of(seller=request.user, **filters.validated_data), request, view=self)
+        return paginator.get_paginated_response(FlagOutputSerializer(page, many=True).data)
+
+
+class FlagFilterSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, max_length=40)
+    status = choice(FlagStatus.values, required=False)
+
+
+class FlagPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class FlagRetractApi(APIView):
+    @extend_schema(operation_id="flags_retract", summary="Retract one of your flags", responses={204: None})
+    def delete(self, request, flag_id):
+        flag_retract(seller=request.user, flag_id=flag_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FlagBatchApi(APIView):
+    throttle_scope = "flags"
+
+    class InputSerializer(serializers.Serializer):
+        flags = serializers.ListField(child=serializers.JSONField(), allow_empty=False)
+
+        def validate_flags(self, value):
+            if len(value) > settings.FLAG_BATCH_MAX:
+                raise serializers.ValidationError(f"At most {settings.FLAG_BATCH_MAX} flags per batch.")
+            return value
+
+    @extend_schema(
+        operation_id="flags_batch",
+        summary="Flag many buyers at once",
+        request=inline_serializer("FlagBatchInput", {"flags": FlagInputSerializer(many=True)}),
+        responses=inline_serializer(
+            "FlagBatchOutput",
+            {
+                "results": inline_serializer(
+                    "FlagBatchResult",
+                    {
+                        "index": serializers.IntegerField(),
+                        "status": serializers.IntegerField(),
+                        "id": serializers.UUIDField(required=False),
+                        "error": serializers.DictField(required=False),
+                    },
+                    many=True,
+                )
+            },
+        ),
+        description="Each item stands alone: one bad item does not stop the others.",
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        results = []
+        with score_requests_collected():
+            for index, item in enumerate(data.validated_data["flags"]):
+                results.append({"index": index, **self._one(request.user, item)})
+        return Response({"results": results})
+
+    @staticmethod
+    def _one(seller, item):
+        serializer = FlagInputSerializer(data=item)
+        if not serializer.is_valid():
+            details = flatten_detail(serializer.errors)
+            return {"status": 400, "error": error_body("validation_error", "The flag has invalid fields.", details)}
+        try:
+            flag, created = _submit(seller, serializer.validated_data)
+        except ApplicationError as exc:
+            return {"status": exc.status, "error": exc.as_dict()}
+        return {"status": 201 if created else 200, "id": str(flag.pk), "flag_status": flag.status}
+
+
+class ReasonListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        code = serializers.CharField()
+        label = serializers.CharField()
+        kind = serializers.CharField()
+        description = serializers.CharField()
+        half_life_days = serializers.IntegerField()
+        max_age_days = serializers.IntegerField()
+        condition = serializers.CharField()
+
+    @extend_schema(operation_id="reasons_list", summary="The reason codes", responses=OutputSerializer(many=True))
+    def get(self, request):
+        return Response(self.OutputSerializer(reasons_all(), many=True).data)

@@ -1,0 +1,124 @@
+"""One error envelope for every 4xx/5xx under /api/.
+
+    {"error": {"code": "validation_error", "message": "...", "details": {...}}}
+
+Domain code raises `ApplicationError` (or a subclass) with a stable `code`; DRF's own exceptions
+are mapped to the same shape by `exception_handler`.
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+
+class ApplicationError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message, *, code=None, status=None, details=None, headers=None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.details = details
+        self.headers = headers or {}
+
+    def as_dict(self):
+        return error_body(self.code, self.message, self.details)
+
+
+class NotFound(ApplicationError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ApplicationError):
+    status = 409
+    code = "conflict"
+
+
+def error_body(code, message, details=None):
+    body = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return body
+
+
+_DRF_CODES = {
+    drf.ParseError: "malformed_request",
+    drf.AuthenticationFailed: "unauthenticated",
+    drf.NotAuthenticated: "unauthenticated",
+    drf.PermissionDenied: "forbidden",
+    drf.NotFound: "not_found",
+    drf.MethodNotAllowed: "method_not_allowed",
+    drf.NotAcceptable: "not_acceptable",
+    drf.UnsupportedMediaType: "unsupported_media_type",
+    drf.Throttled: "rate_limited",
+}
+
+
+def flatten_detail(detail):
+    """DRF error details (ErrorDetail trees) → plain JSON."""
+    if isinstance(detail, dict):
+        return {str(k): flatten_detail(v) for k, v in detail.items()}
+    if isinstance(detail, list):
+        return [flatten_detail(v) for v in detail]
+    return str(detail)
+
+
+def _validation_error(exc):
+    details = flatten_detail(exc.detail)
+    if not isinstance(details, dict):
+        details = {"non_field_errors": details if isinstance(details, list) else [details]}
+    return Response(
+        {"error": error_body("validation_error", "The request has invalid fields.", details)},
+        status=400,
+    )
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        return Response({"error": exc.as_dict()}, status=exc.status, headers=exc.headers)
+    if isinstance(exc, Http404):
+        exc = drf.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = drf.PermissionDenied()
+    if isinstance(exc, drf.ValidationError):
+        return _validation_error(exc)
+    if isinstance(exc, drf.APIException):
+        code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
+        headers = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None) is not None:
+            headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+        message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        return Response({"error": error_body(code, str(message))}, status=exc.status_code, headers=headers)
+    return None  # unexpected: Django's 500 handler below renders the envelope
+
+
+def api_not_found(request, *args, **kwargs):
+    return JsonResponse({"error": error_body("not_found", "No such endpoint.")}, status=404)
+
+
+def handler404(request, exception=None):
+    return JsonResponse({"error": error_body("not_found", "Not found.")}, status=404)
+
+
+def handler500(request):
+    return JsonResponse({"error": error_body("server_error", "Internal server error.")}, status=500)
+
+
+def handler400(request, exception=None):
+    return JsonResponse({"error": error_body("bad_request", "Bad request.")}, status=400)
+
+
+def handler403(request, exception=None):
+    return JsonResponse({"error": error_body("forbidden", "Forbidden.")}, status=403)

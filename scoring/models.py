@@ -1,0 +1,48 @@
+from django.db import models
+from django.db.models import Q
+
+from blacklist.models import Buyer, Seller
+
+
+class BuyerScore(models.Model):
+    """The precomputed score a decision reads. Rebuilt from the flags, never incremented.
+
+    `reasons` maps a reason code to its breakdown:
+    {"sellers": int, "last_flagged_at": iso, "risk": float 0–1, "fading": float 0–1, "disputed": int}
+    """
+
+    buyer = models.OneToOneField(Buyer, primary_key=True, on_delete=models.CASCADE, related_name="score")
+    score = models.PositiveSmallIntegerField(default=0)
+    reporting_sellers = models.PositiveIntegerField(default=0)
+    reasons = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(score__gte=0) & Q(score__lte=100), name="score_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.buyer_id}: {self.score}"
+
+
+class SellerPolicy(models.Model):
+    """A seller's own decision policy; sellers without a row use the defaults."""
+
+    seller = models.OneToOneField(Seller, primary_key=True, on_delete=models.CASCADE, related_name="policy")
+    review_at = models.PositiveSmallIntegerField(default=40)
+    no_ship_at = models.PositiveSmallIntegerField(default=75)
+    own_flags_block = models.BooleanField(default=True)
+    # {"<reason code>": "ignore" | "review"}
+    reason_overrides = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "seller policies"
+        constraints = [
+            models.CheckConstraint(condition=Q(no_ship_at__lte=100), name="policy_no_ship_at_range"),
+            models.CheckConstraint(condition=Q(review_at__lte=models.F("no_ship_at")), name="policy_thresholds_order"),
+        ]
+
+    def __str__(self):
+        return f"policy of {self.seller}"

@@ -1,0 +1,280 @@
+"""The score formula and the decision rules, as pure functions over plain data.
+
+Score (see docs/scoring.md):
+    voice(s, r)  = weight(r) × trust(s) × 0.5 ** (age / half_life(r))     0 once age > max_age(r)
+    risk(r)      = 1 − Π_s (1 − voice(s, r))          one seller, one voice per reason
+    score        = round(100 × (1 − Π_r (1 − risk(r))))   over trust reasons only
+
+Independent sellers add up with diminishing returns (noisy-OR); a seller counts once per reason
+via its latest counting flag; logistics reasons add shipping conditions, never score.
+"""
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+TRUST = "trust"
+LOGISTICS = "logistics"
+COUNTING_STATUSES = frozenset({"active", "disputed", "upheld"})
+STALE_AFTER_DAYS = 365
+# Consensus: a score alone only blocks shipping when at least this many sellers stand behind it.
+MIN_SELLERS_FOR_NO_SHIP = 2
+DECISION_ORDER = ("ship", "review", "no_ship")
+OVERRIDE_IGNORE = "ignore"
+OVERRIDE_REVIEW = "review"
+
+
+@dataclass(frozen=True)
+class ReasonRule:
+    code: str
+    label: str
+    kind: str
+    weight: float
+    half_life_days: float
+    max_age_days: float
+    condition: str = ""
+    # A logistics condition that only matters for orders paid this way (e.g. "cod").
+    condition_payment: str = ""
+
+
+@dataclass(frozen=True)
+class FlagFact:
+    """One flag as the formula sees it."""
+
+    seller_id: int
+    reason: str
+    occurred_at: datetime
+    status: str
+    trust: float
+
+
+@dataclass(frozen=True)
+class Voice:
+    """One seller's say on one reason: its latest counting flag."""
+
+    seller_id: int
+    reason: str
+    last_at: datetime
+    trust: float
+    disputed: int = 0
+
+
+@dataclass(frozen=True)
+class ReasonSummary:
+    code: str
+    sellers: int
+    seller_ids: frozenset
+    last_flagged_at: datetime
+    risk: float
+    disputed: int = 0
+    stale: int = 0
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    score: int
+    reporting_sellers: int
+    reasons: Mapping[str, ReasonSummary]
+
+
+@dataclass(frozen=True)
+class Policy:
+    review_at: int = 40
+    no_ship_at: int = 75
+    own_flags_block: bool = True
+    reason_overrides: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decision:
+    decision: str
+    score: int
+    conditions: list
+    reasons: list  # ReasonSummary, most significant first
+    reporting_sellers: int
+    explanation: str
+
+
+def voices_from_flags(flags: Iterable[FlagFact]) -> list[Voice]:
+    """Collapse flags to one voice per seller and reason; non-counting flags drop out."""
+    latest, disputed = {}, {}
+    for f in flags:
+        if f.status not in COUNTING_STATUSES:
+            continue
+        key = (f.seller_id, f.reason)
+        if key not in latest or f.occurred_at > latest[key].occurred_at:
+            latest[key] = f
+        disputed[key] = disputed.get(key, 0) + (f.status == "disputed")
+    return [
+        Voice(seller_id=s, reason=r, last_at=f.occurred_at, trust=f.trust, disputed=disputed[(s, r)])
+        for (s, r), f in latest.items()
+    ]
+
+
+def freshness(age_days: float, rule: ReasonRule) -> float:
+    """How much a report of this age still weighs: halves every half-life, 0 past max age."""
+    if age_days > rule.max_age_days:
+        return 0.0
+    return 0.5 ** (max(age_days, 0.0) / rule.half_life_days)
+
+
+def to_score(risk: float) -> int:
+    return max(0, min(100, math.floor(100 * risk + 0.5)))
+
+
+def combine(risks: Iterable[float]) -> float:
+    remaining = 1.0
+    for risk in risks:
+        remaining *= 1.0 - risk
+    return 1.0 - remaining
+
+
+def score_voices(voices: Iterable[Voice], rules: Mapping[str, ReasonRule], now: datetime) -> Breakdown:
+    by_reason = {}
+    for v in voices:
+        rule = rules.get(v.reason)
+        if rule is None:
+            continue
+        age_days = (now - v.last_at).total_seconds() / 86400
+        fresh = freshness(age_days, rule)
+        if fresh <= 0.0:
+            continue  # past its maximum age: as good as expired
+        strength = rule.weight * max(0.0, min(1.0, v.trust)) * fresh if rule.kind == TRUST else 0.0
+        by_reason.setdefault(v.reason, []).append((v, strength, age_days))
+
+    reasons = {}
+    for code, entries in by_reason.items():
+        reasons[code] = ReasonSummary(
+            code=code,
+            sellers=len({v.seller_id for v, _, _ in entries}),
+            seller_ids=frozenset(v.seller_id for v, _, _ in entries),
+            last_flagged_at=max(v.last_at for v, _, _ in entries),
+            risk=combine(s for _, s, _ in entries),
+            disputed=sum(v.disputed for v, _, _ in entries),
+            stale=sum(1 for _, _, age in entries if age > STALE_AFTER_DAYS),
+        )
+    trust_risks = [r.risk for c, r in reasons.items() if rules[c].kind == TRUST]
+    sellers = set().union(*(r.seller_ids for r in reasons.values())) if reasons else set()
+    return Breakdown(score=to_score(combine(trust_risks)), reporting_sellers=len(sellers), reasons=reasons)
+
+
+def score_flags(flags: Iterable[FlagFact], rules: Mapping[str, ReasonRule], now: datetime) -> Breakdown:
+    return score_voices(voices_from_flags(flags), rules, now)
+
+
+def _at_least(current: str, floor: str) -> str:
+    return max(current, floor, key=DECISION_ORDER.index)
+
+
+def decide(
+    *,
+    reasons: Mapping[str, ReasonSummary],
+    rules: Mapping[str, ReasonRule],
+    policy: Policy,
+    own_reasons: Iterable[str] = (),
+    payment_method: str | None = None,
+) -> Decision:
+    """The decision for one seller, from the buyer's precomputed breakdown.
+
+    1. Drop reasons the seller's policy ignores; rescore from the per-reason risks.
+    2. Thresholds: review_at → review; no_ship_at → no_ship, but only with the consensus of
+       MIN_SELLERS_FOR_NO_SHIP distinct sellers (one seller alone never blacklists a buyer).
+    3. Reasons the policy maps to review raise the decision to at least review.
+    4. The seller's own active trust flag means no_ship for that seller (own_flags_block).
+    5. Logistics reasons add conditions (unless the order's payment makes them moot).
+    """
+    overrides = policy.reason_overrides or {}
+    live = {c: r for c, r in reasons.items() if c in rules and overrides.get(c) != OVERRIDE_IGNORE}
+    trust = {c: r for c, r in live.items() if rules[c].kind == TRUST}
+    score = to_score(combine(r.risk for r in trust.values()))
+    trust_sellers = len(set().union(*(r.seller_ids for r in trust.values()))) if trust else 0
+    own = {c for c in own_reasons if c in trust}
+
+    decision = "ship"
+    if score >= policy.no_ship_at and trust_sellers >= MIN_SELLERS_FOR_NO_SHIP:
+        decision = "no_ship"
+    elif trust and score >= policy.review_at:
+        decision = "review"
+    if any(overrides.get(c) == OVERRIDE_REVIEW for c in live):
+        decision = _at_least(decision, "review")
+    if own and policy.own_flags_block:
+        decision = "no_ship"
+
+    conditions = []
+    if decision != "no_ship":
+        for c in live:
+            rule = rules[c]
+            if rule.kind != LOGISTICS or not rule.condition:
+                continue
+            if rule.condition_payment and payment_method and payment_method != rule.condition_payment:
+                continue
+            if rule.condition not in conditions:
+                conditions.append(rule.condition)
+        conditions.sort()
+
+    ordered = sorted(
+        reasons.values(),
+        key=lambda r: (
+            rules[r.code].kind != TRUST if r.code in rules else True,
+            overrides.get(r.code) == OVERRIDE_IGNORE,
+            -r.risk,
+            -r.sellers,
+            r.code,
+        ),
+    )
+    sellers = set().union(*(r.seller_ids for r in live.values())) if live else set()
+    explanation = explain(
+        decision=decision,
+        score=score,
+        reasons=[r for r in ordered if r.code in live],
+        rules=rules,
+        policy=policy,
+        reporting_sellers=len(sellers),
+        trust_sellers=trust_sellers,
+        own=bool(own_reasons),
+        conditions=conditions,
+    )
+    return Decision(
+        decision=decision,
+        score=score,
+        conditions=conditions,
+        reasons=ordered,
+        reporting_sellers=len(sellers),
+        explanation=explanation,
+    )
+
+
+def explain(*, decision, score, reasons, rules, policy, reporting_sellers, trust_sellers, own, conditions):
+    """One readable paragraph: who flagged, for what, how old, and what the rule was."""
+    if not reasons:
+        text = "No seller has flagged this buyer."
+        if own:
+            text = "Only flags your policy ignores are held about this buyer."
+        return text
+    parts = ", ".join(f"{rules[r.code].label.lower()} ({r.sellers})" for r in reasons[:3])
+    if len(reasons) > 3:
+        parts += f" and {len(reasons) - 3} more"
+    noun = "seller" if reporting_sellers == 1 else "sellers"
+    sentences = [f"Flagged by {reporting_sellers} {noun}: {parts}."]
+    if decision == "no_ship" and score >= policy.no_ship_at and trust_sellers >= MIN_SELLERS_FOR_NO_SHIP:
+        sentences.append(f"Score {score} is at or above your no-ship threshold ({policy.no_ship_at}).")
+    elif score >= policy.no_ship_at and trust_sellers < MIN_SELLERS_FOR_NO_SHIP:
+        sentences.append(f"Score {score} would block shipping, but it rests on one seller alone, so it needs review.")
+    elif score >= policy.review_at:
+        sentences.append(f"Score {score} is at or above your review threshold ({policy.review_at}).")
+    else:
+        sentences.append(f"Score {score} is below your review threshold ({policy.review_at}).")
+    total = sum(r.sellers for r in reasons)
+    stale = sum(r.stale for r in reasons)
+    if total and stale * 2 > total:
+        sentences.append(f"Most flags are over a year old ({stale} of {total}) and weigh less.")
+    disputed = sum(r.disputed for r in reasons)
+    if disputed:
+        sentences.append(f"{disputed} flag{'s are' if disputed != 1 else ' is'} under dispute.")
+    if conditions:
+        sentences.append("Ship only with: " + ", ".join(c.replace("_", " ") for c in conditions) + ".")
+    if own:
+        suffix = " (your policy blocks on your own flags)" if policy.own_flags_block else ""
+        sentences.append(f"You flagged this buyer yourself{suffix}.")
+    return " ".join(sentences)

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from scoring import views
+
+urlpatterns = [
+    path("decisions", views.DecisionApi.as_view(), name="decisions"),
+    path("policy", views.PolicyApi.as_view(), name="policy"),
+]

@@ -1,0 +1,170 @@
+"""Decision and policy API."""
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from blacklist.serializers import BuyerSerializer, StrictSerializer, choice, validate_country
+from scoring.policy import OVERRIDE_IGNORE, OVERRIDE_REVIEW
+from scoring.rules import rules_cached
+from scoring.selectors import decision_for, policy_of
+from scoring.services import policy_update
+
+DECISION_EXAMPLE = {
+    "buyer": {"email": "buyer@example.com", "phone": "030 1234567", "country": "DE"},
+    "order": {"ref": "A-2002", "payment_method": "cod", "country": "DE", "value": "59.90", "currency": "EUR"},
+}
+
+
+class OrderSerializer(StrictSerializer):
+    ref = serializers.CharField(max_length=64, required=False)
+    payment_method = choice(["prepaid", "cod"], required=False)
+    country = serializers.CharField(max_length=2, min_length=2, required=False, validators=[validate_country])
+    value = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    currency = serializers.RegexField(
+        r"^[A-Za-z]{3}$", required=False, error_messages={"invalid": "Use an ISO 4217 code, e.g. EUR."}
+    )
+
+
+class DecisionInputSerializer(StrictSerializer):
+    buyer = BuyerSerializer()
+    order = OrderSerializer(required=False)
+
+
+class ReasonCountSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    kind = serializers.CharField()
+    sellers = serializers.IntegerField(help_text="Distinct sellers flagging this reason (including you).")
+    last_flagged_at = serializers.DateTimeField()
+    reason_score = serializers.IntegerField(help_text="The score this reason alone gives (0–100).")
+    disputed = serializers.IntegerField(help_text="Flags for this reason currently under dispute.")
+    ignored = serializers.BooleanField(help_text="Your policy ignores this reason.")
+
+
+class OwnFlagSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    reason = serializers.CharField(source="reason_id")
+    order_ref = serializers.CharField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class DecisionOutputSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["ship", "review", "no_ship"])
+    conditions = serializers.ListField(child=serializers.CharField())
+    score = serializers.IntegerField()
+    reporting_sellers = serializers.IntegerField()
+    reasons = ReasonCountSerializer(many=True)
+    own_flags = OwnFlagSerializer(many=True)
+    explanation = serializers.CharField()
+    score_computed_at = serializers.DateTimeField(allow_null=True)
+
+
+class DecisionApi(APIView):
+    throttle_scope = "decisions"
+
+    @extend_schema(
+        operation_id="decisions_create",
+        summary="Ship, review or no_ship?",
+        request=DecisionInputSerializer,
+        responses=DecisionOutputSerializer,
+        examples=[OpenApiExample("COD order", value=DECISION_EXAMPLE, request_only=True)],
+        description="Reads the precomputed score; an unknown buyer is `ship` with score 0.",
+    )
+    def post(self, request):
+        data = DecisionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        decision, own_flags, score_row = decision_for(
+            seller=request.user,
+            identifiers=data.validated_data["buyer"]["identifiers"],
+            order=data.validated_data.get("order"),
+        )
+        rules = rules_cached()
+        overrides = policy_of(seller=request.user).reason_overrides
+        body = {
+            "decision": decision.decision,
+            "conditions": decision.conditions,
+            "score": decision.score,
+            "reporting_sellers": decision.reporting_sellers,
+            "reasons": [
+                {
+                    "code": r.code,
+                    "label": rules[r.code].label,
+                    "kind": rules[r.code].kind,
+                    "sellers": r.sellers,
+                    "last_flagged_at": r.last_flagged_at,
+                    "reason_score": round(100 * r.risk),
+                    "disputed": r.disputed,
+                    "ignored": overrides.get(r.code) == OVERRIDE_IGNORE,
+                }
+                for r in decision.reasons
+                if r.code in rules
+            ],
+            "own_flags": own_flags,
+            "explanation": decision.explanation,
+            "score_computed_at": score_row.computed_at if score_row else None,
+        }
+        return Response(DecisionOutputSerializer(body).data)
+
+
+class PolicySerializer(StrictSerializer):
+    review_at = serializers.IntegerField(min_value=0, max_value=100)
+    no_ship_at = serializers.IntegerField(min_value=0, max_value=100)
+    own_flags_block = serializers.BooleanField()
+    reason_overrides = serializers.DictField(
+        child=choice([OVERRIDE_IGNORE, OVERRIDE_REVIEW]),
+        required=False,
+        help_text='Per reason code: "ignore" (leave it out) or "review" (always at least review).',
+    )
+
+    def validate_reason_overrides(self, value):
+        unknown = sorted(set(value) - set(rules_cached()))
+        if unknown:
+            raise serializers.ValidationError("Unknown reason code(s); GET /api/v1/reasons lists them.")
+        return value
+
+    def validate(self, attrs):
+        if attrs["review_at"] > attrs["no_ship_at"]:
+            raise serializers.ValidationError({"review_at": ["Must not be above no_ship_at."]})
+        return attrs
+
+
+class PolicyApi(APIView):
+    @extend_schema(operation_id="policy_retrieve", summary="Your decision policy", responses=PolicySerializer)
+    def get(self, request):
+        return Response(PolicySerializer(_policy_dict(policy_of(seller=request.user))).data)
+
+    @extend_schema(
+        operation_id="policy_update",
+        summary="Replace your decision policy",
+        request=PolicySerializer,
+        responses=PolicySerializer,
+        examples=[
+            OpenApiExample(
+                "Stricter",
+                value={
+                    "review_at": 30,
+                    "no_ship_at": 60,
+                    "own_flags_block": True,
+                    "reason_overrides": {"other": "ignore", "cod_refusal": "review"},
+                },
+                request_only=True,
+            )
+        ],
+    )
+    def put(self, request):
+        data = PolicySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        updated = policy_update(seller=request.user, **data.validated_data)
+        return Response(PolicySerializer(_policy_dict(updated)).data)
+
+
+def _policy_dict(p):
+    return {
+        "review_at": p.review_at,
+        "no_ship_at": p.no_ship_at,
+        "own_flags_block": p.own_flags_block,
+        "reason_overrides": dict(p.reason_overrides),
+    }
