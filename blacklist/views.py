@@ -127,7 +127,8 @@ class FlagBatchApi(APIView):
     throttle_scope = "flags"
 
     class InputSerializer(serializers.Serializer):
-        flags = serializers.ListField(child=serializers.JSONField(), allow_empty=False)
+        # Items are validated one by one below, so any JSON value (even null) is let through here.
+        flags = serializers.ListField(child=serializers.JSONField(allow_null=True), allow_empty=False)
 
         def validate_flags(self, value):
             if len(value) > settings.FLAG_BATCH_MAX:

@@ -125,6 +125,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scoring.tasks.sweep_unscored_buyers",
         "schedule": timedelta(seconds=env_int("SWEEP_INTERVAL_SECONDS", 30, minimum=1)),
     },
+    "expire-flags": {"task": "scoring.tasks.expire_flags", "schedule": timedelta(hours=1)},
+    "recompute-seller-trust": {"task": "scoring.tasks.recompute_seller_trust", "schedule": timedelta(hours=6)},
+    "rescore-aging": {
+        "task": "scoring.tasks.rescore_aging",
+        "schedule": timedelta(hours=env_int("RESCORE_INTERVAL_HOURS", 24, minimum=1)),
+    },
 }
 
 # How long a buyer may stay marked "needs a score" before the sweep re-queues it.

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -46,3 +47,21 @@ class SellerPolicy(models.Model):
 
     def __str__(self):
         return f"policy of {self.seller}"
+
+    def clean(self):
+        from blacklist.models import Reason
+        from scoring.policy import OVERRIDE_IGNORE, OVERRIDE_REVIEW
+
+        errors = {}
+        if self.review_at is not None and self.no_ship_at is not None and self.review_at > self.no_ship_at:
+            errors["review_at"] = "Must not be above no_ship_at."
+        overrides = self.reason_overrides
+        if not isinstance(overrides, dict):
+            errors["reason_overrides"] = 'Use an object: {"<reason code>": "ignore" | "review"}.'
+        else:
+            codes = set(Reason.objects.values_list("code", flat=True))
+            bad = [k for k, v in overrides.items() if k not in codes or v not in (OVERRIDE_IGNORE, OVERRIDE_REVIEW)]
+            if bad:
+                errors["reason_overrides"] = f"Unknown reason codes or actions: {', '.join(sorted(bad))}."
+        if errors:
+            raise ValidationError(errors)

@@ -103,7 +103,8 @@ def voices_from_flags(flags: Iterable[FlagFact]) -> list[Voice]:
         if f.status not in COUNTING_STATUSES:
             continue
         key = (f.seller_id, f.reason)
-        if key not in latest or f.occurred_at > latest[key].occurred_at:
+        # Ties resolved on trust too, so the result never depends on the order of the input.
+        if key not in latest or (f.occurred_at, f.trust) > (latest[key].occurred_at, latest[key].trust):
             latest[key] = f
         disputed[key] = disputed.get(key, 0) + (f.status == "disputed")
     return [

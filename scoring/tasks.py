@@ -26,3 +26,19 @@ def score_buyers(buyer_ids):
 @shared_task(**RETRY)
 def sweep_unscored_buyers():
     return services.score_sweep()
+
+
+@shared_task(**RETRY)
+def expire_flags():
+    return services.flags_expire()
+
+
+@shared_task(**RETRY)
+def rescore_aging():
+    """Scores fade as flags age: rebuild every scored buyer (in chunked tasks)."""
+    return services.score_rescore()
+
+
+@shared_task(**RETRY)
+def recompute_seller_trust():
+    return services.seller_trust_recompute()

@@ -15,9 +15,14 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 def postgres_ok(url):
     import psycopg
 
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
     try:
         dsn = url.replace("postgresql://", "postgres://", 1).replace("postgres://", "postgresql://", 1)
-        with psycopg.connect(dsn, connect_timeout=3) as conn:
+        # Ask the server, not the named database: pytest-django creates test_<name> itself.
+        params = conninfo_to_dict(dsn)
+        params["dbname"] = "postgres"
+        with psycopg.connect(make_conninfo(**params), connect_timeout=3) as conn:
             conn.execute("SELECT 1")
         return True, ""
     except Exception as exc:

@@ -51,12 +51,13 @@ def score_requests_collected():
             score_enqueue(buyer_ids=sorted(collected))
 
 
-def score_enqueue(*, buyer_ids):
+def score_enqueue(*, buyer_ids, chunk=TASK_CHUNK):
     from scoring.tasks import score_buyers
 
     ids = list(buyer_ids)
-    for start in range(0, len(ids), TASK_CHUNK):
-        chunk = ids[start : start + TASK_CHUNK]
+    size = chunk
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
         try:
             score_buyers.delay(chunk)
         except Exception:  # broker down: the marks stay, the sweep recovers them
@@ -179,25 +180,3 @@ def score_sweep(*, older_than=None, limit=50_000):
         logger.info("sweep: recomputing %d buyers left unscored", len(ids))
         score_recompute(buyer_ids=ids)
     return len(ids)
-
-
-def policy_update(*, seller, review_at, no_ship_at, own_flags_block, reason_overrides=None):
-    """Replace the seller's decision policy; returns it as plain data."""
-    from scoring.models import SellerPolicy
-
-    row, _ = SellerPolicy.objects.update_or_create(
-        seller=seller,
-        defaults={
-            "review_at": review_at,
-            "no_ship_at": no_ship_at,
-            "own_flags_block": own_flags_block,
-            "reason_overrides": dict(reason_overrides or {}),
-        },
-    )
-    seller.policy = row  # the request's cached seller sees the new policy
-    return policy.Policy(
-        review_at=row.review_at,
-        no_ship_at=row.no_ship_at,
-        own_flags_block=row.own_flags_block,
-        reason_overrides=dict(row.reason_overrides),
-    )

@@ -1,0 +1,95 @@
+"""Time: flags expire past their reason's maximum age, and scores are rebuilt as flags fade.
+
+Both jobs are set-based and chunked, so memory stays bounded however many flags there are.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from blacklist.models import COUNTING_STATUSES, ActorType, AuditEvent, Buyer, Flag, FlagStatus, Reason
+from scoring.services.scores import CHUNK, score_enqueue, score_recompute, score_request
+
+logger = logging.getLogger(__name__)
+
+EXPIRABLE = (FlagStatus.ACTIVE, FlagStatus.UPHELD)  # disputed flags wait for their review
+
+
+def flags_expire(*, now=None, chunk=5000):
+    """Expire every active or upheld flag older than its reason's max_age_days; returns how many.
+
+    Per chunk, in one transaction: flip the statuses, write one audit event per flag
+    (actor: system), and mark the buyers for rescoring.
+    """
+    now = now or timezone.now()
+    expired = 0
+    for reason in Reason.objects.all():
+        cutoff = now - timedelta(days=reason.max_age_days)
+        stale = Flag.objects.filter(reason=reason, status__in=EXPIRABLE, occurred_at__lt=cutoff)
+        while True:
+            with transaction.atomic():
+                rows = list(stale.select_for_update(skip_locked=True).values_list("pk", "buyer_id", "status")[:chunk])
+                if not rows:
+                    break
+                Flag.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(
+                    status=FlagStatus.EXPIRED, status_changed_at=now
+                )
+                AuditEvent.objects.bulk_create(
+                    AuditEvent(
+                        flag_id=pk,
+                        action="expire",
+                        actor_type=ActorType.SYSTEM,
+                        from_status=status,
+                        to_status=FlagStatus.EXPIRED,
+                        note=f"older than {reason.max_age_days} days",
+                    )
+                    for pk, _, status in rows
+                )
+                score_request(buyer_ids={buyer_id for _, buyer_id, _ in rows})
+            expired += len(rows)
+    if expired:
+        logger.info("expired %d flags", expired)
+    return expired
+
+
+def _buyer_id_chunks(buyers, chunk):
+    """Keyset pagination over buyer ids: bounded memory for any table size."""
+    last = 0
+    while True:
+        ids = list(buyers.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:chunk])
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+def score_rescore(*, buyer_ids=None, seller_ids=None, inline=False, chunk=CHUNK, progress=None):
+    """Rebuild the scores of some buyers (all scored ones by default) as their flags age.
+
+    1. Pick the buyers: the given ids, those flagged by the given sellers, or every unmerged
+       buyer with a counting flag.
+    2. Per chunk: mark them as needing a score (so a lost task is swept up later), then
+       recompute in this process (`inline`) or enqueue one task per chunk for the workers.
+    Returns how many buyers were requested.
+    """
+    buyers = Buyer.objects.filter(merged_into__isnull=True)
+    if buyer_ids is not None:
+        buyers = buyers.filter(pk__in=list(buyer_ids))
+    if seller_ids is not None:
+        buyers = buyers.filter(Exists(Flag.objects.filter(buyer=OuterRef("pk"), seller_id__in=list(seller_ids))))
+    if buyer_ids is None and seller_ids is None:
+        buyers = buyers.filter(Exists(Flag.objects.filter(buyer=OuterRef("pk"), status__in=COUNTING_STATUSES)))
+    total = 0
+    for ids in _buyer_id_chunks(buyers, chunk):
+        if inline:
+            score_recompute(buyer_ids=ids)
+        else:
+            Buyer.objects.filter(pk__in=ids).update(needs_score_since=timezone.now())
+            score_enqueue(buyer_ids=ids, chunk=chunk)
+        total += len(ids)
+        if progress:
+            progress(len(ids))
+    return total
