@@ -258,7 +258,9 @@ def explain(*, decision, score, reasons, rules, policy, reporting_sellers, trust
         parts += f" and {len(reasons) - 3} more"
     noun = "seller" if reporting_sellers == 1 else "sellers"
     sentences = [f"Flagged by {reporting_sellers} {noun}: {parts}."]
-    if decision == "no_ship" and score >= policy.no_ship_at and trust_sellers >= MIN_SELLERS_FOR_NO_SHIP:
+    if not any(rules[r.code].kind == TRUST for r in reasons):
+        pass  # logistics only: no score to speak of, only conditions
+    elif decision == "no_ship" and score >= policy.no_ship_at and trust_sellers >= MIN_SELLERS_FOR_NO_SHIP:
         sentences.append(f"Score {score} is at or above your no-ship threshold ({policy.no_ship_at}).")
     elif score >= policy.no_ship_at and trust_sellers < MIN_SELLERS_FOR_NO_SHIP:
         sentences.append(f"Score {score} would block shipping, but it rests on one seller alone, so it needs review.")
