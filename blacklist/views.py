@@ -123,17 +123,18 @@ class FlagRetractApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class FlagBatchInputSerializer(serializers.Serializer):
+    # Items are validated one by one below, so any JSON value (even null) is let through here.
+    flags = serializers.ListField(child=serializers.JSONField(allow_null=True), allow_empty=False)
+
+    def validate_flags(self, value):
+        if len(value) > settings.FLAG_BATCH_MAX:
+            raise serializers.ValidationError(f"At most {settings.FLAG_BATCH_MAX} flags per batch.")
+        return value
+
+
 class FlagBatchApi(APIView):
     throttle_scope = "flags"
-
-    class InputSerializer(serializers.Serializer):
-        # Items are validated one by one below, so any JSON value (even null) is let through here.
-        flags = serializers.ListField(child=serializers.JSONField(allow_null=True), allow_empty=False)
-
-        def validate_flags(self, value):
-            if len(value) > settings.FLAG_BATCH_MAX:
-                raise serializers.ValidationError(f"At most {settings.FLAG_BATCH_MAX} flags per batch.")
-            return value
 
     @extend_schema(
         operation_id="flags_batch",
@@ -157,7 +158,7 @@ class FlagBatchApi(APIView):
         description="Each item stands alone: one bad item does not stop the others.",
     )
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = FlagBatchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         results = []
         with score_requests_collected():
@@ -178,16 +179,17 @@ class FlagBatchApi(APIView):
         return {"status": 201 if created else 200, "id": str(flag.pk), "flag_status": flag.status}
 
 
-class ReasonListApi(APIView):
-    class OutputSerializer(serializers.Serializer):
-        code = serializers.CharField()
-        label = serializers.CharField()
-        kind = serializers.CharField()
-        description = serializers.CharField()
-        half_life_days = serializers.IntegerField()
-        max_age_days = serializers.IntegerField()
-        condition = serializers.CharField()
+class ReasonOutputSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    kind = serializers.CharField()
+    description = serializers.CharField()
+    half_life_days = serializers.IntegerField()
+    max_age_days = serializers.IntegerField()
+    condition = serializers.CharField()
 
-    @extend_schema(operation_id="reasons_list", summary="The reason codes", responses=OutputSerializer(many=True))
+
+class ReasonListApi(APIView):
+    @extend_schema(operation_id="reasons_list", summary="The reason codes", responses=ReasonOutputSerializer(many=True))
     def get(self, request):
-        return Response(self.OutputSerializer(reasons_all(), many=True).data)
+        return Response(ReasonOutputSerializer(reasons_all(), many=True).data)
