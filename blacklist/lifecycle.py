@@ -5,7 +5,8 @@
     active ──expire───▶ expired          (by age, the system)
     disputed ─uphold──▶ upheld           (by an admin; counts again like active)
     disputed ─overturn▶ overturned       (by an admin; stops counting)
-    upheld behaves as active for retract and expire.
+    upheld behaves as active for retract, expire and dispute (disputes.services.appeals refuses a
+    new appeal of an upheld flag for APPEAL_COOLDOWN_DAYS).
 
 Every transition goes through `flag_transition`, which refuses illegal ones with 409, writes
 an audit event, and asks for the buyer's score to be recomputed.
@@ -19,7 +20,7 @@ from riskhub.errors import Conflict
 S = FlagStatus
 TRANSITIONS = {
     "retract": ({S.ACTIVE, S.UPHELD}, S.RETRACTED),
-    "dispute": ({S.ACTIVE}, S.DISPUTED),
+    "dispute": ({S.ACTIVE, S.UPHELD}, S.DISPUTED),
     "expire": ({S.ACTIVE, S.UPHELD}, S.EXPIRED),
     "uphold": ({S.DISPUTED}, S.UPHELD),
     "overturn": ({S.DISPUTED}, S.OVERTURNED),

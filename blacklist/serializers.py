@@ -10,13 +10,24 @@ COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS) - {"001"}
 
 
 class StrictSerializer(serializers.Serializer):
-    """Refuses unknown fields, so a typo ("emial") is an error rather than silently ignored."""
+    """Refuses unknown fields, so a typo ("emial") is an error rather than silently ignored.
+
+    Text fields also refuse JSON numbers: DRF's CharField would quietly turn 4915112345678 or
+    12.0 into a string, and an integration sending the wrong type should hear about it.
+    """
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown[:20]})
+            not_text = {
+                name: [field.error_messages["invalid"]]
+                for name, field in self.fields.items()
+                if isinstance(field, serializers.CharField) and isinstance(data.get(name), int | float)
+            }
+            if not_text:
+                raise serializers.ValidationError(not_text)
         return super().to_internal_value(data)
 
 
@@ -29,11 +40,17 @@ def choice(choices, **kwargs):
     )
 
 
-def validate_country(value):
-    code = value.strip().upper()
-    if code not in COUNTRIES:
-        raise serializers.ValidationError('Use an ISO 3166-1 alpha-2 country code, e.g. "DE".')
-    return code
+class CountryField(serializers.CharField):
+    """An ISO 3166-1 alpha-2 code, any case in, upper case out."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=2, min_length=2, **kwargs)
+
+    def to_internal_value(self, data):
+        code = super().to_internal_value(data).upper()
+        if code not in COUNTRIES:
+            raise serializers.ValidationError('Use an ISO 3166-1 alpha-2 country code, e.g. "DE".')
+        return code
 
 
 def _identifier_field():
@@ -46,7 +63,7 @@ class BuyerSerializer(StrictSerializer):
     phone = _identifier_field()
     address = serializers.CharField(required=False, max_length=500, trim_whitespace=True)
     payment_fingerprint = _identifier_field()
-    country = serializers.CharField(required=False, max_length=2, min_length=2, validators=[validate_country])
+    country = CountryField(required=False)
 
     def validate(self, attrs):
         """Normalise and digest; the result carries digests only (`identifiers`)."""

@@ -42,3 +42,28 @@ def env_list(name, default=()):
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+_PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
+
+
+def parse_rate(rate):
+    """'600/min' → (600, 60)."""
+    count, _, period = str(rate).partition("/")
+    try:
+        limit, window = int(count), _PERIODS[period.strip().lower()]
+    except (ValueError, KeyError):
+        raise ValueError(f"bad rate {rate!r}; use N/s, N/min or N/hour") from None
+    if limit < 1:
+        raise ValueError(f"bad rate {rate!r}; the count must be positive")
+    return limit, window
+
+
+def env_rate(name, default):
+    """A rate limit such as "600/min", checked at start-up."""
+    value = os.environ.get(name) or default
+    try:
+        parse_rate(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from None
+    return value

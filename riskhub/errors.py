@@ -8,8 +8,10 @@ are mapped to the same shape by `exception_handler`.
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
@@ -42,6 +44,14 @@ class NotFound(ApplicationError):
 class Conflict(ApplicationError):
     status = 409
     code = "conflict"
+
+
+class PayloadTooLarge(ApplicationError):
+    status = 413
+    code = "payload_too_large"
+
+    def __init__(self, message=None, **kwargs):
+        super().__init__(message or f"The request body is larger than {settings.MAX_REQUEST_BYTES} bytes.", **kwargs)
 
 
 def error_body(code, message, details=None):
@@ -84,6 +94,10 @@ def _validation_error(exc):
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        # DRF reads JSON bodies through `request.body`, where Django enforces
+        # DATA_UPLOAD_MAX_MEMORY_SIZE (= MAX_REQUEST_BYTES) before our parser sees a byte.
+        exc = PayloadTooLarge()
     if isinstance(exc, ApplicationError):
         return Response({"error": exc.as_dict()}, status=exc.status, headers=exc.headers)
     if isinstance(exc, Http404):
@@ -104,6 +118,7 @@ def exception_handler(exc, context):
     return None  # unexpected: Django's 500 handler below renders the envelope
 
 
+@csrf_exempt  # unknown /api/ paths answer JSON 404 for every method, never an HTML CSRF page
 def api_not_found(request, *args, **kwargs):
     return JsonResponse({"error": error_body("not_found", "No such endpoint.")}, status=404)
 

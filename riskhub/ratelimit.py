@@ -1,41 +1,35 @@
 """Fixed-window rate limits per API key, counted in the shared cache (Redis in production).
 
-One cache round trip per request in the common case (`incr`), so the limiter stays cheap on the
-decision hot path. A view picks its bucket with `throttle_scope`; rates come from settings.
+One cache round trip per request (a pipelined SET NX + INCR on Redis), so the limiter stays
+cheap on the decision hot path. A view picks its bucket with `throttle_scope`; rates come from settings.
 """
 
+import logging
 import time
+import weakref
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import BaseThrottle
 
+from riskhub.env import parse_rate
 from riskhub.errors import ApplicationError
 
-_PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
-
-
-def parse_rate(rate):
-    """'600/min' → (600, 60)."""
-    count, _, period = rate.partition("/")
-    try:
-        return int(count), _PERIODS[period.strip().lower()]
-    except (ValueError, KeyError):
-        raise ValueError(f"bad rate {rate!r}; use N/s, N/min or N/hour") from None
+__all__ = ["KeyRateThrottle", "hit", "parse_rate"]
+logger = logging.getLogger(__name__)
 
 
 def hit(key, *, limit, window):
     """Count one hit on `key`; raise a 429 ApplicationError when over `limit` in this window."""
     now = time.time()
     bucket = int(now // window)
-    cache_key = f"rl:{key}:{bucket}"
     try:
-        count = cache.incr(cache_key)
-    except ValueError:  # first hit in this window
-        if cache.add(cache_key, 1, timeout=window + 1):
-            count = 1
-        else:
-            count = cache.incr(cache_key)
+        count = _count(f"rl:{key}:{bucket}", timeout=window + 1)
+    except Exception as exc:
+        # Fail open: a Redis outage must not take the API down with it (readyz reports it).
+        logger.warning("rate limiter unavailable (%s); request allowed", exc.__class__.__name__)
+        return
     if count > limit:
         retry_after = max(1, int((bucket + 1) * window - now + 0.999))
         raise ApplicationError(
@@ -45,6 +39,42 @@ def hit(key, *, limit, window):
             details={"limit": limit, "window_seconds": window},
             headers={"Retry-After": str(retry_after)},
         )
+
+
+_clients = weakref.WeakKeyDictionary()
+
+
+def _redis_client(backend):
+    """The cache's own Redis client (same server, pool and database), built once per cache.
+
+    Django's cache builds a new client object for every call, which cost more than the round trip.
+    """
+    owner = backend._cache
+    client = _clients.get(owner)
+    if client is None:
+        client = _clients[owner] = owner.get_client(write=True)
+    return client
+
+
+def _count(cache_key, *, timeout):
+    """Add one to this window's counter in the shared cache; returns the new count."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        # One round trip instead of Django's EXISTS + INCR (and SET on a window's first hit):
+        # create the counter with its expiry unless it exists, then increment it. Same key and
+        # encoding as the cache API (Django keeps ints as plain Redis integers), so cache.get()
+        # and cache.clear() see these counters as before.
+        redis_key = backend.make_and_validate_key(cache_key)
+        pipe = _redis_client(backend).pipeline(transaction=False)
+        pipe.set(redis_key, 0, ex=timeout, nx=True)
+        pipe.incr(redis_key)
+        return pipe.execute()[1]
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # first hit in this window
+        if cache.add(cache_key, 1, timeout=timeout):
+            return 1
+        return cache.incr(cache_key)
 
 
 class KeyRateThrottle(BaseThrottle):

@@ -10,7 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from riskhub.env import env_bool, env_int, env_list, env_str
+from riskhub.env import env_bool, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "blacklist",
     "scoring",
+    "disputes",
 ]
 
 MIDDLEWARE = [
@@ -121,6 +122,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": 5}
 CELERY_BEAT_SCHEDULE = {
+    "disputes-purge-expired-data": {
+        "task": "disputes.tasks.purge_expired_data",
+        "schedule": timedelta(hours=env_int("RETENTION_PURGE_INTERVAL_HOURS", 24, minimum=1)),
+    },
+    "disputes-send-pending-notices": {
+        "task": "disputes.tasks.send_pending_dispute_notices",
+        "schedule": timedelta(minutes=5),
+    },
     "sweep-unscored-buyers": {
         "task": "scoring.tasks.sweep_unscored_buyers",
         "schedule": timedelta(seconds=env_int("SWEEP_INTERVAL_SECONDS", 30, minimum=1)),
@@ -142,9 +151,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 FLAG_BATCH_MAX = 500
 
 RATE_LIMITS = {
-    "default": env_str("RATE_LIMIT_DEFAULT", "600/min"),
-    "flags": env_str("RATE_LIMIT_FLAGS", "1200/min"),
-    "decisions": env_str("RATE_LIMIT_DECISIONS", "6000/min"),
+    "default": env_rate("RATE_LIMIT_DEFAULT", "600/min"),
+    "flags": env_rate("RATE_LIMIT_FLAGS", "1200/min"),
+    "decisions": env_rate("RATE_LIMIT_DECISIONS", "6000/min"),
 }
 
 REST_FRAMEWORK = {
@@ -175,6 +184,27 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {},
 }
+
+# --- Due process (disputes) -----------------------------------------------------------------
+# One-time appeal codes: how long they live and how many guesses one code allows.
+APPEAL_CODE_TTL = timedelta(minutes=env_int("APPEAL_CODE_TTL_MINUTES", 15, minimum=1))
+APPEAL_CODE_MAX_ATTEMPTS = env_int("APPEAL_CODE_MAX_ATTEMPTS", 5, minimum=1)
+# The buyer token a correct code buys.
+APPEAL_TOKEN_TTL = timedelta(minutes=env_int("APPEAL_TOKEN_TTL_MINUTES", 30, minimum=1))
+# appeals/start answers no faster than this, so a known address (code mailed) is not told apart by timing.
+APPEAL_START_MIN_SECONDS = env_int("APPEAL_START_MIN_MS", 250, minimum=0) / 1000
+APPEAL_RATE_LIMITS = {
+    "start_email": env_rate("RATE_LIMIT_APPEAL_START_EMAIL", "3/hour"),
+    "start_ip": env_rate("RATE_LIMIT_APPEAL_START_IP", "20/hour"),
+    "session_ip": env_rate("RATE_LIMIT_APPEAL_SESSION_IP", "30/hour"),
+}
+APPEAL_COOLDOWN_DAYS = env_int("APPEAL_COOLDOWN_DAYS", 180, minimum=0)
+DISPUTE_CLAIM_TTL = timedelta(minutes=env_int("DISPUTE_CLAIM_TTL_MINUTES", 60, minimum=1))
+# Retracted, overturned and expired flags (with their disputes) are purged this long after their last change.
+RETENTION_DAYS = env_int("RETENTION_DAYS", 365, minimum=1)
+# Secrets the buyer's contact address and buyer tokens are sealed under (comma-separated, newest first,
+# for rotation); SECRET_KEY when unset.
+CONTACT_ENCRYPTION_KEYS = env_list("CONTACT_ENCRYPTION_KEYS", [])
 
 # --- The rest -------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

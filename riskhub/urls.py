@@ -8,6 +8,7 @@ from riskhub.health import healthz, readyz
 urlpatterns = [
     path("api/v1/", include("blacklist.urls")),
     path("api/v1/", include("scoring.urls")),
+    path("api/v1/", include("disputes.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     re_path(r"^api/", errors.api_not_found),

@@ -125,8 +125,9 @@ def to_score(risk: float) -> int:
 
 
 def combine(risks: Iterable[float]) -> float:
+    """1 − Π(1 − risk). Sorted first: float products must not depend on the input order."""
     remaining = 1.0
-    for risk in risks:
+    for risk in sorted(risks):
         remaining *= 1.0 - risk
     return 1.0 - remaining
 

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from blacklist.serializers import BuyerSerializer, StrictSerializer, choice, validate_country
+from blacklist.serializers import BuyerSerializer, CountryField, StrictSerializer, choice
 from scoring.policy import OVERRIDE_IGNORE, OVERRIDE_REVIEW
 from scoring.rules import rules_cached
 from scoring.selectors import decision_for, policy_of
@@ -20,7 +20,7 @@ DECISION_EXAMPLE = {
 class OrderSerializer(StrictSerializer):
     ref = serializers.CharField(max_length=64, required=False)
     payment_method = choice(["prepaid", "cod"], required=False)
-    country = serializers.CharField(max_length=2, min_length=2, required=False, validators=[validate_country])
+    country = CountryField(required=False)
     value = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
     currency = serializers.RegexField(
         r"^[A-Za-z]{3}$", required=False, error_messages={"invalid": "Use an ISO 4217 code, e.g. EUR."}

@@ -14,7 +14,6 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 
 def postgres_ok(url):
     import psycopg
-
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     try:

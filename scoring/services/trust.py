@@ -2,10 +2,10 @@
 
 import logging
 
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
-from blacklist.models import FlagStatus, Seller
+from blacklist.models import ActorType, AuditEvent, Seller
 from scoring.services.aging import score_rescore
 from scoring.trust import TrackRecord, seller_trust
 
@@ -18,7 +18,7 @@ RESCORE_THRESHOLD = 0.01
 def seller_trust_recompute(*, seller_ids=None, now=None):
     """Recompute trust for some or all sellers; rescore buyers of sellers whose trust moved.
 
-    1. One aggregate query: flags per seller by status.
+    1. Track records from the audit trail (it outlives the retention purge of flag rows).
     2. seller_trust() on each track record; save trust and its explanation.
     3. Buyers flagged by sellers whose trust moved by ≥ RESCORE_THRESHOLD are rescored.
     Returns the number of sellers whose trust changed.
@@ -27,20 +27,16 @@ def seller_trust_recompute(*, seller_ids=None, now=None):
     sellers = Seller.objects.all()
     if seller_ids is not None:
         sellers = sellers.filter(pk__in=list(seller_ids))
-    sellers = sellers.annotate(
-        n_flags=Count("flags"),
-        n_retracted=Count("flags", filter=Q(flags__status=FlagStatus.RETRACTED)),
-        n_overturned=Count("flags", filter=Q(flags__status=FlagStatus.OVERTURNED)),
-        n_upheld=Count("flags", filter=Q(flags__status=FlagStatus.UPHELD)),
-    )
+    records = _track_records(seller_ids)
     moved, changed = [], []
     for seller in sellers.iterator(chunk_size=2000):
+        counts = records.get(str(seller.pk), {})
         record = TrackRecord(
             age_days=(now - seller.created_at).total_seconds() / 86400,
-            flags=seller.n_flags,
-            retracted=seller.n_retracted,
-            overturned=seller.n_overturned,
-            upheld=seller.n_upheld,
+            flags=counts.get("created", 0),
+            retracted=counts.get("retract", 0),
+            overturned=counts.get("overturn", 0),
+            upheld=counts.get("uphold", 0),
         )
         trust, details = seller_trust(record)
         if abs(trust - seller.trust) >= RESCORE_THRESHOLD:
@@ -52,3 +48,29 @@ def seller_trust_recompute(*, seller_ids=None, now=None):
         logger.info("trust moved for %d sellers; rescoring their buyers", len(moved))
         score_rescore(seller_ids=moved)
     return len(moved)
+
+
+def _track_records(seller_ids=None):
+    """{seller id (str): {"created": n, "retract": n, "overturn": n, "uphold": n}} from audit events.
+
+    A flag's creator is the actor of its "created" event; its fate is the later events on the
+    same flag id. Flag rows may be purged by retention; the audit trail is kept.
+    """
+    created = AuditEvent.objects.filter(action="created", actor_type=ActorType.SELLER)
+    if seller_ids is not None:
+        created = created.filter(actor_id__in=[str(pk) for pk in seller_ids])
+    records = {}
+    for row in created.values("actor_id").annotate(n=Count("id")).order_by():
+        records.setdefault(row["actor_id"], {})["created"] = row["n"]
+    creator = created.filter(flag_id=OuterRef("flag_id")).values("actor_id")[:1]
+    fates = (
+        AuditEvent.objects.filter(action__in=["retract", "overturn", "uphold"])
+        .annotate(creator=Subquery(creator))
+        .filter(creator__isnull=False)
+        .values("creator", "action")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in fates:
+        records.setdefault(row["creator"], {})[row["action"]] = row["n"]
+    return records

@@ -1,0 +1,572 @@
+"""`make bench`: riskhub's production processes under load, on this machine.
+
+1. A fresh PostgreSQL database (riskhub_bench, dropped and migrated) and Redis DB 14 (flushed).
+2. The production processes: `gunicorn riskhub.wsgi -w 2` and `celery -A riskhub worker`.
+3. Sellers from `manage.py create_seller`; 5,000 buyers / 15,000 flags loaded through
+   POST /api/v1/flags/batch (batches of 500) → batch ingestion flags/s.
+4. Wait until the worker has scored every buyer (no `needs_score_since` left) → scoring time.
+5. The benchmarks chosen with --only (default: all). Each is a function `bench_<name>(ctx)`
+   returning a dict of figures, registered in BENCHMARKS. "decisions" runs wrk against
+   POST /api/v1/decisions and against GET /healthz (a bare Django view served the same way: the floor).
+6. A table on stdout, the same as JSON in bench/results/latest.json. Exit 1 on any non-2xx answer.
+
+The processes are always stopped at the end, also on Ctrl-C or SIGTERM.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import random
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / "bench"
+RESULTS_DIR = BENCH_DIR / "results"
+WRK_SCRIPT = BENCH_DIR / "wrk.lua"
+BIN = Path(sys.executable).parent
+
+DATABASE_NAME = "riskhub_bench"
+DATABASE_URL = f"postgresql://postgres@127.0.0.1:5432/{DATABASE_NAME}"
+MAINTENANCE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/14"
+UNLIMITED = "100000000/min"  # the limiter still counts every request, it just never says no
+
+RATIO_TARGET = 0.35
+REASONS = [
+    # (code, share): mostly trust reasons, some logistics ones.
+    ("refund_abuse", 25),
+    ("extortion", 10),
+    ("non_payment", 15),
+    ("unpaid_order", 15),
+    ("card_fraud", 8),
+    ("malicious_feedback", 7),
+    ("false_quality_dispute", 5),
+    ("remote_address", 5),
+    ("cod_refusal", 7),
+    ("other", 3),
+]
+
+
+def log(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+class Terminated(BaseException):
+    """SIGTERM, handled like Ctrl-C so that `finally` stops the processes."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
+# --- environment and processes -----------------------------------------------------------------
+
+
+def bench_env(args):
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=DATABASE_URL,
+        REDIS_URL=REDIS_URL,
+        SECRET_KEY="bench-secret-key-not-for-production",
+        IDENTIFIER_KEY="bench-identifier-key-not-for-production",
+        DEBUG="false",
+        ALLOWED_HOSTS="*",
+        RATE_LIMIT_DEFAULT=UNLIMITED,
+        RATE_LIMIT_DECISIONS=UNLIMITED,
+        RATE_LIMIT_FLAGS=UNLIMITED,
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
+    return env
+
+
+class Process:
+    """A child in its own session (so Ctrl-C reaches only us), output in bench/results/<name>.log."""
+
+    def __init__(self, name, argv, env):
+        self.name = name
+        self.log_path = RESULTS_DIR / f"{name}.log"
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, timeout=30):
+        if self.alive():
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                log(f"{self.name} did not stop in {timeout} s; killing its process group")
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        # A celery pool child or gunicorn worker left behind by a crashed master: end the group.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self._log.close()
+
+    def log_tail(self, lines=30):
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def manage(env, *argv):
+    result = subprocess.run(
+        [str(BIN / "python"), "manage.py", *argv], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise BenchError(f"manage.py {' '.join(argv)} failed:\n{result.stderr[-2000:]}")
+    return result.stdout
+
+
+def database_reset():
+    with psycopg.connect(MAINTENANCE_URL, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [DATABASE_NAME],
+        )
+        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE_NAME}"')
+        conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+
+
+def sql_value(query, params=()):
+    with psycopg.connect(DATABASE_URL) as conn:
+        return conn.execute(query, params).fetchone()[0]
+
+
+def start_gunicorn(env, args):
+    argv = [str(BIN / "gunicorn"), "riskhub.wsgi", "-b", f"127.0.0.1:{args.port}", "-w", str(args.workers)]
+    if args.threads > 1:
+        argv += ["--worker-class", "gthread", "--threads", str(args.threads)]
+    server = Process("gunicorn", argv, env)
+    url = f"http://127.0.0.1:{args.port}"
+    wait_http(url + "/readyz", server)
+    return server, url
+
+
+def start_worker(env):
+    worker = Process("celery-worker", [str(BIN / "celery"), "-A", "riskhub", "worker", "--loglevel=WARNING"], env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if not worker.alive():
+            raise BenchError(f"the celery worker exited early:\n{worker.log_tail()}")
+        ping = subprocess.run(
+            [str(BIN / "celery"), "-A", "riskhub", "inspect", "ping", "--timeout", "2"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if ping.returncode == 0 and "pong" in ping.stdout:
+            return worker
+        time.sleep(1)
+    raise BenchError(f"the celery worker did not answer a ping within 60 s:\n{worker.log_tail()}")
+
+
+def wait_http(url, process, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not process.alive():
+            raise BenchError(f"{process.name} exited early:\n{process.log_tail()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise BenchError(f"{url} did not answer 200 within {timeout} s")
+
+
+def http_post(url, body, key, timeout=300):
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace")[:500]
+
+
+# --- the data set ---------------------------------------------------------------------------------
+
+
+def buyer_identifiers(i):
+    """Buyer i's identifiers. Every flag carries the email, so no two buyers ever need merging."""
+    return {
+        "email": f"bench-buyer-{i}@example.com",
+        "phone": f"+49151{10_000_000 + i}",
+        "platform_id": f"shopee:{500_000 + i}",
+    }
+
+
+def flags_plan(*, buyers, flags, sellers, rng):
+    """Flags per seller index: every buyer flagged once, the rest skewed towards a few bad buyers."""
+    reasons = [code for code, share in REASONS for _ in range(share)]
+    # Extra flags favour low-numbered buyers (density ~ 1/sqrt(i)): a few buyers collect many sellers.
+    targets = list(range(buyers)) + [int(buyers * rng.random() ** 2) for _ in range(flags - buyers)]
+    plan = {s: [] for s in range(sellers)}
+    for n, i in enumerate(targets):
+        ids = buyer_identifiers(i)
+        if n < buyers:  # the first flag of each buyer links all three identifiers
+            buyer = dict(ids)
+        else:
+            buyer = {"email": ids["email"]}
+            if rng.random() < 0.3:
+                buyer["phone"] = ids["phone"]
+        plan[rng.randrange(sellers)].append(
+            {"buyer": buyer, "reason": rng.choice(reasons), "order_ref": f"BENCH-{n}", "note": "bench"}
+        )
+    return plan
+
+
+def decision_bodies(*, buyers, count, rng):
+    """Decision bodies over `count` loaded buyers, asked for by one identifier or another."""
+    lines = []
+    for i in rng.sample(range(buyers), min(count, buyers)):
+        ids = buyer_identifiers(i)
+        kind = rng.random()
+        if kind < 0.5:
+            buyer = {"email": ids["email"].upper() if rng.random() < 0.3 else ids["email"]}
+        elif kind < 0.8:
+            buyer = {"phone": "0" + ids["phone"][3:], "country": "DE"}
+        else:
+            buyer = {"platform_id": ids["platform_id"]}
+        body = {"buyer": buyer}
+        if rng.random() < 0.5:
+            body["order"] = {"ref": f"O-{i}", "payment_method": rng.choice(["cod", "prepaid"]), "value": "42.00"}
+        lines.append(json.dumps(body, separators=(",", ":")))
+    return lines
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+
+def create_sellers(env, count):
+    def one(n):
+        return manage(env, "create_seller", f"Bench seller {n + 1}").strip().splitlines()[-1]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def load_flags(ctx, plan):
+    """POST every seller's flags in batches of `batch`; returns the ingestion figures."""
+    jobs = []
+    for seller, items in plan.items():
+        for start in range(0, len(items), ctx.args.batch):
+            jobs.append((ctx.keys[seller], items[start : start + ctx.args.batch]))
+    random.Random(7).shuffle(jobs)
+    url = ctx.url + "/api/v1/flags/batch"
+
+    def send(job):
+        key, items = job
+        began = time.monotonic()
+        status, body = http_post(url, {"flags": items}, key)
+        elapsed = time.monotonic() - began
+        if status != 200:
+            raise BenchError(f"batch answered {status}: {body}")
+        codes = [r["status"] for r in body["results"]]
+        return elapsed, codes
+
+    began = time.monotonic()
+    with ThreadPoolExecutor(max_workers=ctx.args.ingest_clients) as pool:
+        done = list(pool.map(send, jobs))
+    wall = time.monotonic() - began
+    codes = [c for _, cs in done for c in cs]
+    created = sum(1 for c in codes if c == 201)
+    failed = [c for c in codes if c not in (200, 201)]
+    if failed:
+        raise BenchError(f"{len(failed)} flags were refused in the batches (statuses {sorted(set(failed))})")
+    batch_times = sorted(t for t, _ in done)
+    return {
+        "flags": len(codes),
+        "created": created,
+        "batches": len(jobs),
+        "batch_size": ctx.args.batch,
+        "clients": ctx.args.ingest_clients,
+        "seconds": round(wall, 2),
+        "flags_per_s": round(len(codes) / wall, 1),
+        "batch_p50_s": round(batch_times[len(batch_times) // 2], 3),
+        "batch_max_s": round(batch_times[-1], 3),
+    }, began
+
+
+def wait_scored(ctx, ingest_began, timeout):
+    """Poll PostgreSQL until no buyer is marked as needing a score."""
+    ingest_done = time.monotonic()
+    deadline = ingest_done + timeout
+    while True:
+        left = sql_value("SELECT count(*) FROM blacklist_buyer WHERE needs_score_since IS NOT NULL")
+        if left == 0:
+            break
+        if time.monotonic() > deadline:
+            raise BenchError(f"{left} buyers still unscored after {timeout} s")
+        if not ctx.worker.alive():
+            raise BenchError(f"the celery worker died:\n{ctx.worker.log_tail()}")
+        time.sleep(0.25)
+    finished = time.monotonic()
+    buyers = sql_value("SELECT count(*) FROM blacklist_buyer WHERE merged_into_id IS NULL")
+    scored = sql_value("SELECT count(*) FROM scoring_buyerscore")
+    if scored != buyers:
+        raise BenchError(f"{scored} score rows for {buyers} buyers")
+    return {
+        "buyers": buyers,
+        "merged_buyers": sql_value("SELECT count(*) FROM blacklist_buyer WHERE merged_into_id IS NOT NULL"),
+        "scored": scored,
+        "after_ingestion_s": round(finished - ingest_done, 2),
+        "from_first_flag_s": round(finished - ingest_began, 2),
+    }
+
+
+# --- wrk ----------------------------------------------------------------------------------------
+
+
+def wrk(ctx, path, *script_args, duration=None):
+    duration = duration or ctx.args.duration
+    argv = [
+        ctx.wrk,
+        f"-t{ctx.args.wrk_threads}",
+        f"-c{ctx.args.connections}",
+        f"-d{duration}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(WRK_SCRIPT),
+        ctx.url + path,
+        "--",
+        *script_args,
+    ]
+    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BenchError(f"wrk failed ({result.returncode}):\n{result.stderr}\n{result.stdout}")
+    line = next((x for x in result.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
+    if line is None:
+        raise BenchError(f"wrk printed no BENCH_JSON line:\n{result.stdout}")
+    raw = json.loads(line.removeprefix("BENCH_JSON "))
+    print("\n".join(x for x in result.stdout.splitlines() if not x.startswith("BENCH_JSON ")), flush=True)
+    non2xx = raw["non2xx"]
+    # Cross-check with wrk's own report line (it counts 4xx/5xx only, not 1xx/3xx).
+    for text_line in result.stdout.splitlines():
+        if "Non-2xx or 3xx responses" in text_line:
+            non2xx = max(non2xx, int(text_line.split(":")[1]))
+    socket_errors = sum(raw["socket_errors"].values())
+    seconds = raw["duration_us"] / 1e6
+    return {
+        "requests": raw["requests"],
+        "seconds": round(seconds, 2),
+        "req_per_s": round(raw["requests"] / seconds, 1),
+        "p50_ms": round(raw["latency_us"]["p50"] / 1000, 2),
+        "p90_ms": round(raw["latency_us"]["p90"] / 1000, 2),
+        "p99_ms": round(raw["latency_us"]["p99"] / 1000, 2),
+        "max_ms": round(raw["latency_us"]["max"] / 1000, 2),
+        "non2xx": non2xx,
+        "socket_errors": socket_errors,
+        "statuses": raw["statuses"],
+    }
+
+
+def bench_decisions(ctx):
+    """POST /api/v1/decisions vs GET /healthz (the floor), same server, same wrk settings."""
+    bodies = decision_bodies(buyers=ctx.args.buyers, count=ctx.args.decision_buyers, rng=random.Random(11))
+    bodies_path = RESULTS_DIR / "decision-bodies.jsonl"
+    bodies_path.write_text("\n".join(bodies) + "\n")
+    key = ctx.keys[0]
+    status, sample = http_post(ctx.url + "/api/v1/decisions", json.loads(bodies[0]), key)
+    if status != 200 or sample.get("score_computed_at") is None:
+        raise BenchError(f"a loaded buyer's decision is not scored: {status} {sample}")
+    post = ("post", key, str(bodies_path))
+
+    log(f"warming up ({ctx.args.warmup} s each)")
+    wrk(ctx, "/api/v1/decisions", *post, duration=ctx.args.warmup)
+    wrk(ctx, "/healthz", "get", duration=ctx.args.warmup)
+    log(f"wrk: decisions over {len(bodies)} buyers, {ctx.args.duration} s")
+    decisions = wrk(ctx, "/api/v1/decisions", *post)
+    log(f"wrk: floor (GET /healthz), {ctx.args.duration} s")
+    floor = wrk(ctx, "/healthz", "get")
+    ratio = decisions["req_per_s"] / floor["req_per_s"] if floor["req_per_s"] else 0.0
+    return {
+        "decisions": decisions,
+        "floor": floor,
+        "ratio": round(ratio, 3),
+        "ratio_target": RATIO_TARGET,
+        "ratio_ok": ratio >= RATIO_TARGET,
+        "non2xx": decisions["non2xx"] + floor["non2xx"],
+        "decision_buyers": len(bodies),
+        "sample_decision": sample,
+    }
+
+
+# Benchmarks run after the load, in this order. To add one: write `bench_<name>(ctx) -> dict`
+# (ctx has args, env, url, keys, worker, server, manage(*argv)) and register it here; its dict
+# lands under results["benchmarks"][name], and a "non2xx" key in it counts towards the exit code.
+BENCHMARKS = {
+    "decisions": bench_decisions,
+}
+
+
+# --- orchestration ------------------------------------------------------------------------------
+
+
+class Context:
+    def __init__(self, args, env):
+        self.args, self.env = args, env
+        self.url, self.keys, self.server, self.worker = None, [], None, None
+        self.wrk = "wrk"
+
+    def manage(self, *argv):
+        return manage(self.env, *argv)
+
+
+def run(args):
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    wrk_path = subprocess.run(["sh", "-c", "command -v wrk"], capture_output=True, text=True, check=False).stdout
+    if not wrk_path.strip():
+        raise BenchError("wrk is not installed (apt-get install wrk; `make bench` does it for you)")
+    env = bench_env(args)
+    ctx = Context(args, env)
+    ctx.wrk = wrk_path.strip()
+    chosen = list(BENCHMARKS) if args.only == "all" else [args.only]
+    results = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "load_average_before": list(os.getloadavg()),
+        "gunicorn": {
+            "workers": args.workers,
+            "worker_class": "gthread" if args.threads > 1 else "sync",
+            "threads": max(args.threads, 1),
+        },
+        "celery_worker": "celery -A riskhub worker (default prefork pool, concurrency = CPUs)",
+        "wrk": {"threads": args.wrk_threads, "connections": args.connections, "duration_s": args.duration},
+    }
+    try:
+        log(f"fresh database {DATABASE_NAME}, Redis DB 14")
+        database_reset()
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        ctx.manage("migrate", "--noinput")
+        log(f"creating {args.sellers} sellers with manage.py create_seller")
+        ctx.keys = create_sellers(env, args.sellers)
+        log("starting gunicorn and the celery worker")
+        ctx.server, ctx.url = start_gunicorn(env, args)
+        ctx.worker = start_worker(env)
+        plan = flags_plan(buyers=args.buyers, flags=args.flags, sellers=args.sellers, rng=random.Random(42))
+        log(f"loading {args.flags} flags on {args.buyers} buyers in batches of {args.batch}")
+        results["ingestion"], began = load_flags(ctx, plan)
+        log(f"ingested at {results['ingestion']['flags_per_s']} flags/s; waiting for the worker to score every buyer")
+        results["scoring"] = wait_scored(ctx, began, timeout=args.score_timeout)
+        results["benchmarks"] = {}
+        for name in chosen:
+            log(f"benchmark: {name}")
+            results["benchmarks"][name] = BENCHMARKS[name](ctx)
+    finally:
+        for process in (ctx.server, ctx.worker):
+            if process is not None:
+                process.stop()
+        log("processes stopped")
+    return results
+
+
+def report(results):
+    ing, sc = results["ingestion"], results["scoring"]
+    rows = [
+        ("batch ingestion", f"{ing['flags_per_s']:.0f} flags/s", f"{ing['flags']} flags in {ing['seconds']} s"),
+        ("scoring (after ingestion)", f"{sc['after_ingestion_s']} s", f"{sc['scored']} buyers scored"),
+        ("scoring (from first flag)", f"{sc['from_first_flag_s']} s", ""),
+    ]
+    d = results["benchmarks"].get("decisions")
+    if d:
+        dec, fl = d["decisions"], d["floor"]
+        rows += [
+            ("decisions req/s", f"{dec['req_per_s']:.0f}", f"p50 {dec['p50_ms']} ms · p99 {dec['p99_ms']} ms"),
+            ("floor (GET /healthz) req/s", f"{fl['req_per_s']:.0f}", f"p50 {fl['p50_ms']} ms · p99 {fl['p99_ms']} ms"),
+            (
+                "decisions / floor",
+                f"{d['ratio']:.2f}",
+                f"target ≥ {RATIO_TARGET} — {'OK' if d['ratio_ok'] else 'BELOW'}",
+            ),
+            ("non-2xx answers", str(d["non2xx"]), "target 0 — " + ("OK" if d["non2xx"] == 0 else "FAIL")),
+        ]
+    width = max(len(r[0]) for r in rows)
+    g = results["gunicorn"]
+    print()
+    print(
+        f"riskhub bench — {results['date']} — {results['machine']['cpus']} CPUs — gunicorn -w {g['workers']} "
+        f"{g['worker_class']}" + (f" ×{g['threads']} threads" if g["worker_class"] == "gthread" else "")
+    )
+    for name, value, note in rows:
+        print(f"  {name.ljust(width)}  {value:>12}  {note}")
+    print()
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--only", choices=[*BENCHMARKS, "all"], default="all", help="which benchmark to run after the load")
+    p.add_argument("--sellers", type=int, default=20)
+    p.add_argument("--buyers", type=int, default=5000)
+    p.add_argument("--flags", type=int, default=15000)
+    p.add_argument("--batch", type=int, default=500)
+    p.add_argument("--ingest-clients", type=int, default=2, help="concurrent batch uploads")
+    p.add_argument("--decision-buyers", type=int, default=5000, help="distinct buyers the decision bodies cycle over")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    p.add_argument("--threads", type=int, default=1, help="> 1: gunicorn --worker-class gthread --threads N")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--wrk-threads", type=int, default=2)
+    p.add_argument("--connections", type=int, default=32)
+    p.add_argument("--duration", type=int, default=20, help="seconds per measured wrk run")
+    p.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured wrk traffic before each run")
+    p.add_argument("--score-timeout", type=int, default=900)
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        results = run(args)
+    except (KeyboardInterrupt, Terminated):
+        log("interrupted; processes stopped")
+        return 130
+    except BenchError as exc:
+        log(f"FAILED: {exc}")
+        return 2
+    report(results)
+    out = RESULTS_DIR / "latest.json"
+    out.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    log(f"results written to {out.relative_to(ROOT)}")
+    non2xx = sum(b.get("non2xx", 0) for b in results["benchmarks"].values())
+    if non2xx:
+        log(f"FAILED: {non2xx} non-2xx answers")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
