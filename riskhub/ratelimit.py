@@ -1,6 +1,6 @@
 """Fixed-window rate limits per API key, counted in the shared cache (Redis in production).
 
-One cache round trip per request (a pipelined SET NX + INCR on Redis), so the limiter stays
+One cache round trip per request in the common case (an INCR on Redis), so the limiter stays
 cheap on the decision hot path. A view picks its bucket with `throttle_scope`; rates come from settings.
 """
 
@@ -60,15 +60,17 @@ def _count(cache_key, *, timeout):
     """Add one to this window's counter in the shared cache; returns the new count."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        # One round trip instead of Django's EXISTS + INCR (and SET on a window's first hit):
-        # create the counter with its expiry unless it exists, then increment it. Same key and
-        # encoding as the cache API (Django keeps ints as plain Redis integers), so cache.get()
-        # and cache.clear() see these counters as before.
+        # One INCR instead of Django's EXISTS + INCR (and SET on a window's first hit); the
+        # window's first hit also sets the expiry. Same key and encoding as the cache API (Django
+        # keeps ints as plain Redis integers), so cache.get() and cache.clear() see these counters.
+        # A crash between INCR and EXPIRE leaves one counter without expiry: harmless, since the
+        # window number is part of the key and no later request uses it again.
         redis_key = backend.make_and_validate_key(cache_key)
-        pipe = _redis_client(backend).pipeline(transaction=False)
-        pipe.set(redis_key, 0, ex=timeout, nx=True)
-        pipe.incr(redis_key)
-        return pipe.execute()[1]
+        client = _redis_client(backend)
+        count = client.incr(redis_key)
+        if count == 1:
+            client.expire(redis_key, timeout)
+        return count
     try:
         return cache.incr(cache_key)
     except ValueError:  # first hit in this window
