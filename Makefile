@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench worker beat clean
+.PHONY: run test lint format bench bench-decisions bench-rescore clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,9 +40,16 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 
 ## bench: production processes under load (needs PostgreSQL + Redis; see docs/benchmarks.md)
-bench: $(DEV_STAMP)
+bench: bench-decisions bench-rescore
+
+## bench-decisions: 5,000 buyers / 15,000 flags in, then wrk on decisions vs the bare-view floor
+bench-decisions: $(DEV_STAMP)
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python bench/run_bench.py $(ARGS)
+
+## bench-rescore: full rescore of 1,000,000 flags over 200,000 buyers by the Celery workers
+bench-rescore: $(DEV_STAMP)
+	$(BIN)/python bench/rescore_bench.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis

@@ -82,7 +82,9 @@ SELECT gen_random_uuid(),
        'B-' || g, '',
        now() - ((g * 104729) % (3 * 365 * 24)) * interval '1 hour',
        now(),
-       CASE WHEN g % 20 = 0 THEN 'retracted' WHEN g % 50 = 1 THEN 'disputed' ELSE 'active' END,
+       -- ~5 % retracted, ~2 % disputed, scattered so that almost every buyer keeps a counting flag
+       CASE WHEN (g * 2654435761) % 100 < 5 THEN 'retracted'
+            WHEN (g * 2654435761) % 100 < 7 THEN 'disputed' ELSE 'active' END,
        now()
 FROM generate_series(1::bigint, {flags}::bigint) g;
 ANALYZE;
@@ -175,12 +177,16 @@ def main():
     with psycopg.connect(DATABASE_URL) as conn:
         scored = conn.execute("SELECT count(*) FROM scoring_buyerscore").fetchone()[0]
         flags = conn.execute("SELECT count(*) FROM blacklist_flag").fetchone()[0]
+        expected = conn.execute(
+            "SELECT count(DISTINCT buyer_id) FROM blacklist_flag WHERE status IN ('active', 'disputed', 'upheld')"
+        ).fetchone()[0]
     peak = max(peaks.values())
     figures = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "flags": flags,
         "buyers_rescored": rescored,
         "score_rows": scored,
+        "buyers_with_counting_flags": expected,
         "worker_concurrency": args.concurrency,
         "chunk": args.chunk,
         "load_seconds": round(load_seconds, 1),
@@ -201,7 +207,10 @@ def main():
     )
     print(f"  peak worker memory (RSS)   {peak:>10.1f} MB  (target ≤ {TARGET_MB} MB: {'ok' if ok_mem else 'MISSED'})")
     print(f"  workers                    {args.concurrency:>12}  (chunk {args.chunk} buyers per task)")
-    return 0 if (ok_time and ok_mem and rescored == args.buyers) else 1
+    print(
+        f"  buyers with counting flags {expected:>12,}  (every one rescored: {'ok' if rescored == expected else 'NO'})"
+    )
+    return 0 if (ok_time and ok_mem and rescored == expected == scored) else 1
 
 
 if __name__ == "__main__":

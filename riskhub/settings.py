@@ -90,6 +90,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Bind parameters on the server and prepare statements a connection runs repeatedly: the
+    # decision path runs the same few queries on every request, and PostgreSQL then plans them once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=env_bool("DB_SERVER_SIDE_BINDING", True),
+        prepare_threshold=env_int("DB_PREPARE_THRESHOLD", 5, minimum=0),
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, rate limits, Celery broker ------------------------------------------------
