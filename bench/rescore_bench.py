@@ -83,8 +83,8 @@ SELECT gen_random_uuid(),
        now() - ((g * 104729) % (3 * 365 * 24)) * interval '1 hour',
        now(),
        -- ~5 % retracted, ~2 % disputed, scattered so that almost every buyer keeps a counting flag
-       CASE WHEN (g * 2654435761) % 100 < 5 THEN 'retracted'
-            WHEN (g * 2654435761) % 100 < 7 THEN 'disputed' ELSE 'active' END,
+       CASE WHEN (g * 2654435761) % 97 < 5 THEN 'retracted'
+            WHEN (g * 2654435761) % 97 < 7 THEN 'disputed' ELSE 'active' END,
        now()
 FROM generate_series(1::bigint, {flags}::bigint) g;
 ANALYZE;

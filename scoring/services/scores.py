@@ -169,13 +169,24 @@ def _upsert_scores(rows):
         cursor.executemany(sql, params)
 
 
-def _clear_marks(marks, batch=500):
-    items = list(marks.items())
-    for start in range(0, len(items), batch):
-        cond = Q()
-        for pk, mark in items[start : start + batch]:
-            cond |= Q(pk=pk, needs_score_since=mark)
-        Buyer.objects.filter(cond).update(needs_score_since=None)
+def _clear_marks(marks):
+    """Compare-and-clear: clear each buyer's mark only if it still holds the value read before.
+
+    The rows are locked (in id order) and compared in Python, then cleared by primary key, so
+    the database never has to match (id, mark) pairs — a rescore marks whole chunks with one
+    timestamp, which makes an index on the mark useless for that match.
+    """
+    if not marks:
+        return
+    with transaction.atomic():
+        current = dict(
+            Buyer.objects.select_for_update()
+            .filter(pk__in=list(marks))
+            .order_by("pk")
+            .values_list("pk", "needs_score_since")
+        )
+        unchanged = [pk for pk, mark in marks.items() if current.get(pk) == mark]
+        Buyer.objects.filter(pk__in=unchanged).update(needs_score_since=None)
 
 
 def score_sweep(*, older_than=None, limit=50_000):
