@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 from blacklist.lifecycle import flag_transition
 from blacklist.models import ActorType, ApiKey, AuditEvent, Buyer, BuyerIdentifier, BuyerMerge, Flag, Reason, Seller
 from blacklist.services.keys import api_key_create, api_key_revoke
+from riskhub.admin import ReadOnlyAdmin
 from riskhub.errors import ApplicationError
 
 
@@ -155,19 +156,10 @@ class FlagAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: the audit trail cannot be edited or deleted here."""
 
     list_display = ("created_at", "flag_id", "action", "from_status", "to_status", "actor_type", "actor_id")
     list_filter = ("action", "actor_type")
     search_fields = ("=flag_id",)
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

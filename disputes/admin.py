@@ -29,6 +29,7 @@ from disputes.selectors import (
     seller_track_record,
 )
 from disputes.services.review import dispute_claim, dispute_claim_touch, dispute_release, dispute_resolve
+from riskhub.admin import ReadOnlyAdmin
 from riskhub.errors import ApplicationError
 
 AGES = {"1d": (None, 1), "1-7d": (1, 7), "7d+": (7, None)}
@@ -92,7 +93,7 @@ def _actor(request):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(admin.ModelAdmin):
+class DisputeAdmin(ReadOnlyAdmin):
     list_display = ("short_id", "created_at", "age", "reason", "seller", "status", "responded", "claim_state")
     list_filter = ("status", "flag__reason", AgeFilter, ClaimFilter)
     search_fields = ("flag__order_ref",)
@@ -125,15 +126,6 @@ class DisputeAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     # --- permissions: the pages are read-only; reviewing is a permission of its own ----------
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_review_permission(self, request):
         return request.user.has_perm("disputes.review_dispute")

@@ -6,39 +6,32 @@ whose worker died; the sweep covers anything lost beyond that.
 """
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
+from riskhub.celery import RETRY_TRANSIENT
 from scoring import services
 
-RETRY = {
-    "autoretry_for": (OperationalError, InterfaceError),
-    "retry_backoff": True,
-    "retry_backoff_max": 60,
-    "max_retries": 8,
-}
 
-
-@shared_task(**RETRY)
+@shared_task(**RETRY_TRANSIENT)
 def score_buyers(buyer_ids):
     return services.score_recompute(buyer_ids=buyer_ids)
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY_TRANSIENT)
 def sweep_unscored_buyers():
     return services.score_sweep()
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY_TRANSIENT)
 def expire_flags():
     return services.flags_expire()
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY_TRANSIENT)
 def rescore_aging():
     """Scores fade as flags age: rebuild every scored buyer (in chunked tasks)."""
     return services.score_rescore()
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY_TRANSIENT)
 def recompute_seller_trust():
     return services.seller_trust_recompute()
