@@ -16,7 +16,7 @@ from rest_framework.throttling import BaseThrottle
 from riskhub.env import parse_rate
 from riskhub.errors import ApplicationError
 
-__all__ = ["KeyRateThrottle", "hit", "parse_rate"]
+__all__ = ["KeyRateThrottle", "hit", "parse_rate", "scope_hit"]
 logger = logging.getLogger(__name__)
 
 
@@ -79,10 +79,17 @@ def _count(cache_key, *, timeout):
         return cache.incr(cache_key)
 
 
+def scope_hit(scope, *, ident):
+    """Count one request of `ident` (an API key's id, or a client address) against the `scope`
+    rate in settings.RATE_LIMITS; raise the 429 ApplicationError when over it.
+
+    Used by KeyRateThrottle and by the lean decision path (scoring.fastpath)."""
+    limit, window = parse_rate(settings.RATE_LIMITS[scope])
+    hit(f"{scope}:{ident}", limit=limit, window=window)
+
+
 class KeyRateThrottle(BaseThrottle):
     def allow_request(self, request, view):
-        scope = getattr(view, "throttle_scope", "default")
-        limit, window = parse_rate(settings.RATE_LIMITS[scope])
         ident = request.auth.pk if getattr(request.auth, "pk", None) else self.get_ident(request)
-        hit(f"{scope}:{ident}", limit=limit, window=window)
+        scope_hit(getattr(view, "throttle_scope", "default"), ident=ident)
         return True

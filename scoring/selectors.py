@@ -1,5 +1,7 @@
 """Reads for decisions and policies. The decision path never aggregates flags."""
 
+from functools import cache
+
 from django.db import connection
 
 from blacklist.models import COUNTING_STATUSES, Flag
@@ -32,14 +34,11 @@ def decision_for(*, seller, identifiers, order=None):
     2. Read the precomputed score row (several buyers: the riskiest one).
     3. Read the asking seller's own counting flags on them.
     4. Apply the seller's policy (scoring.policy.decide).
-    Returns (Decision, own flags, score row or None).
+    Steps 1–3 are one query (`_decision_rows`). Returns (Decision, own flags, score row or None).
     """
     order = order or {}
-    buyer_ids, scores = _buyers_and_scores(digests=[i.digest for i in identifiers])
-    score_row, own_flags = None, []
-    if buyer_ids:
-        score_row = max(scores, key=lambda r: (r.score, r.reporting_sellers), default=None)
-        own_flags = _own_flags(seller=seller, buyer_ids=buyer_ids)
+    scores, own_flags = _decision_rows(seller=seller, digests=[i.digest for i in identifiers])
+    score_row = max(scores, key=lambda r: (r.score, r.reporting_sellers), default=None)
     rules = rules_cached()
     decision = policy.decide(
         reasons=breakdown_from_json(score_row.reasons if score_row else {}),
@@ -52,40 +51,51 @@ def decision_for(*, seller, identifiers, order=None):
 
 
 # Steps 1–3 run on every decision request, so they are written out as SQL: the ORM spent more
-# time compiling these three small queries than everything else in a decision (riskhub.rows).
+# time compiling these small queries than everything else in a decision (riskhub.rows), and one
+# round trip costs less than three.
 
 
-def _buyers_and_scores(*, digests):
-    """The ids of the buyers these digests name, and the score rows of those that have one."""
+def _decision_rows(*, seller, digests):
+    """The score rows of the buyers these digests name, and the seller's own counting flags on
+    those buyers, newest first — in one statement.
+
+    Each row is one buyer joined to its score row (if any) and to one of the seller's flags on it
+    (if any), so a buyer's score repeats on each of its flags.
+    """
     if not digests:
         return [], []
     buyers_sql, params = buyers_by_digest_sql(digests)
-    qn = connection.ops.quote_name
-    sql = (
-        f"WITH buyers AS ({buyers_sql}) "  # noqa: S608 - names from model metadata, values bound
-        f"SELECT buyers.buyer_id, {rows.select_list(BuyerScore, 's')} FROM buyers "
-        f"LEFT JOIN {qn(BuyerScore._meta.db_table)} s ON s.{qn(BuyerScore._meta.pk.column)} = buyers.buyer_id"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_decision_sql(connection.vendor, buyers_sql), [*params, seller.pk, *_COUNTING])
         found = cursor.fetchall()
-    pk_index = 1 + BuyerScore._meta.concrete_fields.index(BuyerScore._meta.pk)
-    buyer_ids = sorted(row[0] for row in found)
-    scores = [rows.instance(BuyerScore, row[1:]) for row in found if row[pk_index] is not None]
-    return buyer_ids, scores
+    n_score = len(BuyerScore._meta.concrete_fields)
+    score_pk, flag_pk = _pk_index(BuyerScore), _pk_index(Flag)
+    scores, own_flags = {}, []
+    for row in found:
+        score, flag = row[1 : 1 + n_score], row[1 + n_score :]
+        if score[score_pk] is not None and row[0] not in scores:
+            scores[row[0]] = rows.instance(BuyerScore, score)
+        if flag[flag_pk] is not None:
+            own_flags.append(rows.instance(Flag, flag))
+    return list(scores.values()), own_flags
 
 
-def _own_flags(*, seller, buyer_ids):
-    """The seller's own counting flags on these buyers, newest first."""
+_COUNTING = [str(s) for s in COUNTING_STATUSES]
+
+
+def _pk_index(model):
+    return model._meta.concrete_fields.index(model._meta.pk)
+
+
+@cache
+def _decision_sql(vendor, buyers_sql):
     qn = connection.ops.quote_name
-    column = {f.name: qn(f.column) for f in Flag._meta.concrete_fields}
-    statuses = [str(s) for s in COUNTING_STATUSES]
-    sql = (
-        f"SELECT {rows.select_list(Flag, 'f')} FROM {qn(Flag._meta.db_table)} f "  # noqa: S608 - names, not values
-        f"WHERE f.{column['seller']} = %s AND f.{column['buyer']} IN ({rows.placeholders(buyer_ids)}) "
-        f"AND f.{column['status']} IN ({rows.placeholders(statuses)}) "
-        f"ORDER BY f.{column['created_at']} DESC"
+    flag = {f.name: qn(f.column) for f in Flag._meta.concrete_fields}
+    return (
+        f"WITH buyers AS ({buyers_sql}) "  # noqa: S608 - names from model metadata, values bound
+        f"SELECT buyers.buyer_id, {rows.select_list(BuyerScore, 's')}, {rows.select_list(Flag, 'f')} FROM buyers "
+        f"LEFT JOIN {qn(BuyerScore._meta.db_table)} s ON s.{qn(BuyerScore._meta.pk.column)} = buyers.buyer_id "
+        f"LEFT JOIN {qn(Flag._meta.db_table)} f ON f.{flag['buyer']} = buyers.buyer_id "
+        f"AND f.{flag['seller']} = %s AND f.{flag['status']} IN ({rows.placeholders(_COUNTING)}) "
+        f"ORDER BY f.{flag['created_at']} DESC"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [seller.pk, *buyer_ids, *statuses])
-        return [rows.instance(Flag, row) for row in cursor.fetchall()]

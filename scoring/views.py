@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from blacklist.serializers import BuyerSerializer, CountryField, StrictSerializer, choice
+from riskhub.validation import prebuilt
+from scoring import fastpath
 from scoring.policy import OVERRIDE_IGNORE, OVERRIDE_REVIEW
 from scoring.rules import rules_cached
 from scoring.selectors import decision_for, policy_of
@@ -67,6 +69,14 @@ class DecisionOutputSerializer(serializers.Serializer):
 class DecisionApi(APIView):
     throttle_scope = "decisions"
 
+    def dispatch(self, request, *args, **kwargs):
+        """An ordinary decision request takes the lean path (scoring.fastpath); every other
+        request — other methods, content types, anonymous or admin keys — DRF's full dispatch."""
+        response = fastpath.lean_post(self, request, answer=decision_answer)
+        if response is None:
+            response = super().dispatch(request, *args, **kwargs)
+        return response
+
     @extend_schema(
         operation_id="decisions_create",
         summary="Ship, review or no_ship?",
@@ -76,14 +86,35 @@ class DecisionApi(APIView):
         description="Reads the precomputed score; an unknown buyer is `ship` with score 0.",
     )
     def post(self, request):
-        data = DecisionInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        decision, own_flags, score_row = decision_for(
-            seller=request.user,
-            identifiers=data.validated_data["buyer"]["identifiers"],
-            order=data.validated_data.get("order"),
-        )
-        return Response(decision_body(decision, own_flags, score_row, policy_of(seller=request.user)))
+        return Response(decision_answer(seller=request.user, data=request.data))
+
+
+_decision_input_prebuilt = prebuilt(DecisionInputSerializer)
+
+
+def decision_input(data):
+    """DecisionInputSerializer's validated data for `data`; raises its ValidationError.
+
+    Valid input is checked with fields built once (riskhub.validation); anything else goes
+    through a fresh serializer, so the error details are always the serializer's own.
+    """
+    validated = _decision_input_prebuilt(data)
+    if validated is None:
+        serializer = DecisionInputSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        validated = serializer.validated_data
+    return validated
+
+
+def decision_answer(*, seller, data):
+    """The response body for `seller` asking about the parsed JSON request `data`."""
+    validated = decision_input(data)
+    decision, own_flags, score_row = decision_for(
+        seller=seller,
+        identifiers=validated["buyer"]["identifiers"],
+        order=validated.get("order"),
+    )
+    return decision_body(decision, own_flags, score_row, policy_of(seller=seller))
 
 
 def iso(moment):

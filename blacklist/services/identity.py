@@ -1,5 +1,7 @@
 """Linking identifiers to buyers, and merging buyers found to be one."""
 
+from functools import cache
+
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -14,14 +16,19 @@ def buyers_by_digest_sql(digests):
     The one definition of "which buyers do these identifiers name", shared by buyer_find and the
     decision read (scoring.selectors), which embeds it to answer in one round trip.
     """
+    return _buyers_by_digest_sql(connection.vendor, len(digests)), list(digests)
+
+
+@cache
+def _buyers_by_digest_sql(vendor, count):
+    """The SQL text for `count` digests (built once per count: it runs on every decision)."""
     qn = connection.ops.quote_name
     table, buyer, digest = (
         qn(BuyerIdentifier._meta.db_table),
         qn(BuyerIdentifier._meta.get_field("buyer").column),
         qn(BuyerIdentifier._meta.get_field("digest").column),
     )
-    sql = f"SELECT DISTINCT {buyer} AS buyer_id FROM {table} WHERE {digest} IN ({rows.placeholders(digests)})"  # noqa: S608
-    return sql, list(digests)
+    return f"SELECT DISTINCT {buyer} AS buyer_id FROM {table} WHERE {digest} IN ({rows.placeholders(range(count))})"  # noqa: S608
 
 
 def buyer_find(*, identifiers):

@@ -1,0 +1,92 @@
+"""Input validation with a serializer's fields built once, for the request hot paths.
+
+DRF deep-copies every declared field (nested serializers included) each time a serializer is
+instantiated: on the decision endpoint that copying cost more than the validation itself. `prebuilt`
+builds one instance of the serializer up front and validates with its bound fields, following the
+steps of `Serializer.run_validation` (StrictSerializer's unknown-field and not-text rules, each
+field's `run_validation`, `validate_<field>` hooks, the serializer's `validate`).
+
+It only ever answers for input the serializer accepts: at the first sign of trouble (an unknown
+or missing field, a type it does not take as is, any ValidationError) it returns None, and the
+caller runs the real serializer, which produces the error details. So the accepted input and its
+validated data are the serializer's, and every error is the serializer's own.
+tests/api/test_decision_input.py checks the two agree on generated input.
+"""
+
+from functools import cache
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+from rest_framework.fields import empty
+
+
+class _Defer(Exception):
+    """The input is not one the prebuilt fields answer for; the serializer must see it."""
+
+
+def prebuilt(serializer_class):
+    """A function data → the validated data `serializer_class(data=data)` would produce, or None
+    when the serializer itself has to look at `data` (it may reject it)."""
+
+    @cache
+    def template():
+        serializer = serializer_class()
+        _check_supported(serializer)
+        return serializer
+
+    def validate(data):
+        try:
+            return _validated(template(), data)
+        except _Defer:
+            return None
+
+    return validate
+
+
+def _check_supported(serializer):
+    """Refuse, once, serializers using what `_validated` does not replicate."""
+    meta_validators = getattr(getattr(serializer, "Meta", None), "validators", None)
+    if meta_validators or serializer.validators:
+        raise TypeError(f"{type(serializer).__name__}: serializer-level validators are not supported")
+    for name, field in serializer.fields.items():
+        if field.read_only or field.default is not empty or field.source != name:
+            raise TypeError(f"{type(serializer).__name__}.{name}: read-only, default or source not supported")
+        if isinstance(field, serializers.ListSerializer | serializers.ListField | serializers.DictField):
+            raise TypeError(f"{type(serializer).__name__}.{name}: list and dict fields are not supported")
+        if isinstance(field, serializers.BaseSerializer):
+            _check_supported(field)
+
+
+def _validated(serializer, data):
+    if type(data) is not dict:
+        raise _Defer
+    fields = serializer.fields
+    if not data.keys() <= fields.keys():  # StrictSerializer: unknown fields are an error
+        raise _Defer
+    attrs = {}
+    for name, field in fields.items():
+        if name not in data:
+            if field.required:
+                raise _Defer
+            continue
+        value = data[name]
+        if isinstance(field, serializers.BaseSerializer):
+            value = _validated(field, value)
+        else:
+            if isinstance(field, serializers.CharField) and type(value) is not str:
+                raise _Defer  # StrictSerializer refuses numbers for text; CharField other types
+            try:
+                value = field.run_validation(value)
+            except (serializers.ValidationError, DjangoValidationError):
+                raise _Defer from None
+        hook = getattr(serializer, f"validate_{name}", None)
+        if hook is not None:
+            try:
+                value = hook(value)
+            except (serializers.ValidationError, DjangoValidationError):
+                raise _Defer from None
+        attrs[name] = value
+    try:
+        return serializer.validate(attrs)
+    except (serializers.ValidationError, DjangoValidationError):
+        raise _Defer from None
