@@ -13,6 +13,7 @@
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -122,6 +123,8 @@ def peak_rss_mb(pid):
 
 
 def main():
+    # SIGTERM (CI timeouts, kill) unwinds like Ctrl-C, so the finally below stops the worker.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--buyers", type=int, default=200_000)
     parser.add_argument("--flags", type=int, default=1_000_000)
