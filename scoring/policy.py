@@ -191,7 +191,8 @@ def decide(
     trust = {c: r for c, r in live.items() if rules[c].kind == TRUST}
     score = to_score(combine(r.risk for r in trust.values()))
     trust_sellers = len(set().union(*(r.seller_ids for r in trust.values()))) if trust else 0
-    own = {c for c in own_reasons if c in trust}
+    # Own flags are read live, not from the breakdown: they block even before the worker has run.
+    own = {c for c in own_reasons if c in rules and rules[c].kind == TRUST and overrides.get(c) != OVERRIDE_IGNORE}
 
     decision = "ship"
     if score >= policy.no_ship_at and trust_sellers >= MIN_SELLERS_FOR_NO_SHIP:
@@ -236,6 +237,7 @@ def decide(
         trust_sellers=trust_sellers,
         own=bool(own_reasons),
         conditions=conditions,
+        ignored=sum(1 for c in reasons if c in rules and overrides.get(c) == OVERRIDE_IGNORE),
     )
     return Decision(
         decision=decision,
@@ -247,28 +249,27 @@ def decide(
     )
 
 
-def explain(*, decision, score, reasons, rules, policy, reporting_sellers, trust_sellers, own, conditions):
+def explain(*, decision, score, reasons, rules, policy, reporting_sellers, trust_sellers, own, conditions, ignored=0):
     """One readable paragraph: who flagged, for what, how old, and what the rule was."""
+    own_sentence = ""
+    if own:
+        suffix = " (your policy blocks on your own flags)" if policy.own_flags_block else ""
+        own_sentence = f"You flagged this buyer yourself{suffix}."
     if not reasons:
-        text = "No seller has flagged this buyer."
-        if own:
-            text = "Only flags your policy ignores are held about this buyer."
-        return text
+        if ignored:
+            text = "Only reasons your policy ignores are held about this buyer."
+        elif own:
+            text = "No pooled score for this buyer yet: it is being computed."
+        else:
+            text = "No seller has flagged this buyer."
+        return " ".join(filter(None, [text, own_sentence]))
     parts = ", ".join(f"{rules[r.code].label.lower()} ({r.sellers})" for r in reasons[:3])
     if len(reasons) > 3:
         parts += f" and {len(reasons) - 3} more"
     noun = "seller" if reporting_sellers == 1 else "sellers"
     sentences = [f"Flagged by {reporting_sellers} {noun}: {parts}."]
-    if not any(rules[r.code].kind == TRUST for r in reasons):
-        pass  # logistics only: no score to speak of, only conditions
-    elif decision == "no_ship" and score >= policy.no_ship_at and trust_sellers >= MIN_SELLERS_FOR_NO_SHIP:
-        sentences.append(f"Score {score} is at or above your no-ship threshold ({policy.no_ship_at}).")
-    elif score >= policy.no_ship_at and trust_sellers < MIN_SELLERS_FOR_NO_SHIP:
-        sentences.append(f"Score {score} would block shipping, but it rests on one seller alone, so it needs review.")
-    elif score >= policy.review_at:
-        sentences.append(f"Score {score} is at or above your review threshold ({policy.review_at}).")
-    else:
-        sentences.append(f"Score {score} is below your review threshold ({policy.review_at}).")
+    if any(rules[r.code].kind == TRUST for r in reasons):  # logistics alone: conditions, no score
+        sentences.append(_score_sentence(decision, score, policy, trust_sellers))
     total = sum(r.sellers for r in reasons)
     stale = sum(r.stale for r in reasons)
     if total and stale * 2 > total:
@@ -278,7 +279,15 @@ def explain(*, decision, score, reasons, rules, policy, reporting_sellers, trust
         sentences.append(f"{disputed} flag{'s are' if disputed != 1 else ' is'} under dispute.")
     if conditions:
         sentences.append("Ship only with: " + ", ".join(c.replace("_", " ") for c in conditions) + ".")
-    if own:
-        suffix = " (your policy blocks on your own flags)" if policy.own_flags_block else ""
-        sentences.append(f"You flagged this buyer yourself{suffix}.")
-    return " ".join(sentences)
+    sentences.append(own_sentence)
+    return " ".join(filter(None, sentences))
+
+
+def _score_sentence(decision, score, policy, trust_sellers):
+    if score >= policy.no_ship_at and trust_sellers < MIN_SELLERS_FOR_NO_SHIP:
+        return f"Score {score} would block shipping, but it rests on one seller alone, so it needs review."
+    if score >= policy.no_ship_at:
+        return f"Score {score} is at or above your no-ship threshold ({policy.no_ship_at})."
+    if score >= policy.review_at:
+        return f"Score {score} is at or above your review threshold ({policy.review_at})."
+    return f"Score {score} is below your review threshold ({policy.review_at})."

@@ -179,6 +179,15 @@ def test_a_flagged_buyer_not_yet_scored_has_no_score_yet(seller_a, seller_b):
     assert decision["score_computed_at"] is None
 
 
+def test_your_own_flag_blocks_at_once_before_any_score(seller_a):
+    flag(seller_a, reason="refund_abuse")
+    assert not BuyerScore.objects.exists()
+    decision = decide(seller_a)
+    assert decision["decision"] == "no_ship"
+    assert decision["score_computed_at"] is None
+    assert "You flagged this buyer yourself" in decision["explanation"]
+
+
 def test_a_retracted_flag_stops_counting_after_the_rescore(seller_a, seller_b):
     b_flag = flag(seller_b)
     rescore()

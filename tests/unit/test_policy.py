@@ -246,3 +246,16 @@ def test_the_explanation_names_the_conditions_and_your_own_flag():
     text = decide_for(flags, asker=2, pol=Policy(own_flags_block=False)).explanation
     assert "Ship only with: prepaid only." in text
     assert "You flagged this buyer yourself." in text
+
+
+def test_the_explanation_says_when_only_ignored_reasons_are_held():
+    result = decide_for([fact(1, "other"), fact(2, "other")], asker=9, pol=Policy(reason_overrides={"other": "ignore"}))
+    assert result.explanation == "Only reasons your policy ignores are held about this buyer."
+
+
+def test_the_explanation_says_when_the_pooled_score_is_not_computed_yet():
+    """Own flags are read live; the pooled breakdown may still be on its way from the worker."""
+    result = policy.decide(reasons={}, rules=RULES, policy=DEFAULT, own_reasons={"refund_abuse"})
+    assert result.decision == "no_ship"  # your own flag blocks at once, before the worker has run
+    assert result.explanation.startswith("No pooled score for this buyer yet")
+    assert result.explanation.endswith("You flagged this buyer yourself (your policy blocks on your own flags).")
