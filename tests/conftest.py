@@ -3,6 +3,8 @@ from dataclasses import dataclass
 
 import pytest
 from django.apps import apps
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from blacklist.identity import identifiers_from
@@ -14,6 +16,11 @@ from tests import stack
 from tests.factories import SellerFactory
 
 _seed = importlib.import_module("blacklist.migrations.0002_seed_reasons")
+
+# Property tests check invariants, not speed: no per-example deadline, so a loaded CI machine
+# cannot turn a slow example into a failure (performance lives in `make bench`).
+hypothesis_settings.register_profile("riskhub", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("riskhub")
 
 
 def seed_reasons():
