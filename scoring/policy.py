@@ -94,6 +94,7 @@ class Decision:
     reasons: list  # ReasonSummary, most significant first
     reporting_sellers: int
     explanation: str
+    ignored: frozenset = frozenset()  # reason codes the seller's policy left out
 
 
 def voices_from_flags(flags: Iterable[FlagFact]) -> list[Voice]:
@@ -187,7 +188,8 @@ def decide(
     5. Logistics reasons add conditions (unless the order's payment makes them moot).
     """
     overrides = policy.reason_overrides or {}
-    live = {c: r for c, r in reasons.items() if c in rules and overrides.get(c) != OVERRIDE_IGNORE}
+    ignored = frozenset(c for c in reasons if c in rules and overrides.get(c) == OVERRIDE_IGNORE)
+    live = {c: r for c, r in reasons.items() if c in rules and c not in ignored}
     trust = {c: r for c, r in live.items() if rules[c].kind == TRUST}
     score = to_score(combine(r.risk for r in trust.values()))
     trust_sellers = len(set().union(*(r.seller_ids for r in trust.values()))) if trust else 0
@@ -220,7 +222,7 @@ def decide(
         reasons.values(),
         key=lambda r: (
             rules[r.code].kind != TRUST if r.code in rules else True,
-            overrides.get(r.code) == OVERRIDE_IGNORE,
+            r.code in ignored,
             -r.risk,
             -r.sellers,
             r.code,
@@ -237,7 +239,7 @@ def decide(
         trust_sellers=trust_sellers,
         own=bool(own_reasons),
         conditions=conditions,
-        ignored=sum(1 for c in reasons if c in rules and overrides.get(c) == OVERRIDE_IGNORE),
+        ignored=len(ignored),
     )
     return Decision(
         decision=decision,
@@ -246,6 +248,7 @@ def decide(
         reasons=ordered,
         reporting_sellers=len(sellers),
         explanation=explanation,
+        ignored=ignored,
     )
 
 

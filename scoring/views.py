@@ -114,7 +114,7 @@ def decision_answer(*, seller, data):
         identifiers=validated["buyer"]["identifiers"],
         order=validated.get("order"),
     )
-    return decision_body(decision, own_flags, score_row, policy_of(seller=seller))
+    return decision_body(decision, own_flags, score_row)
 
 
 def iso(moment):
@@ -122,14 +122,13 @@ def iso(moment):
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
-def decision_body(decision, own_flags, score_row, seller_policy):
+def decision_body(decision, own_flags, score_row):
     """The decision as JSON-ready data, in the shape DecisionOutputSerializer documents.
 
     Built directly rather than through the serializer: this runs on every decision request, and
     DRF's per-request field copying cost more than the rest of the response together.
     """
     rules = rules_cached()
-    overrides = seller_policy.reason_overrides
     return {
         "decision": decision.decision,
         "conditions": list(decision.conditions),
@@ -144,7 +143,7 @@ def decision_body(decision, own_flags, score_row, seller_policy):
                 "last_flagged_at": iso(r.last_flagged_at),
                 "reason_score": round(100 * r.risk),
                 "disputed": r.disputed,
-                "ignored": overrides.get(r.code) == OVERRIDE_IGNORE,
+                "ignored": r.code in decision.ignored,
             }
             for r in decision.reasons
             if r.code in rules

@@ -13,8 +13,8 @@ from riskhub import rows
 def buyers_by_digest_sql(digests):
     """SQL (and params) selecting the distinct ids of the buyers these digests belong to.
 
-    The one definition of "which buyers do these identifiers name", shared by buyer_find and the
-    decision read (scoring.selectors), which embeds it to answer in one round trip.
+    Embedded by the decision read (scoring.selectors) to answer in one round trip; buyer_find is
+    the same question through the ORM, off the hot path.
     """
     return _buyers_by_digest_sql(connection.vendor, len(digests)), list(digests)
 
@@ -32,17 +32,9 @@ def _buyers_by_digest_sql(vendor, count):
 
 
 def buyer_find(*, identifiers):
-    """The ids of the buyers any of `identifiers` belongs to, ascending (no writes).
-
-    Plain SQL rather than the ORM: this is on the decision path of every request (riskhub.rows).
-    """
+    """The ids of the buyers any of `identifiers` belongs to, ascending (no writes)."""
     digests = [i.digest for i in identifiers]
-    if not digests:
-        return []
-    sql, params = buyers_by_digest_sql(digests)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return sorted(row[0] for row in cursor.fetchall())
+    return sorted(set(BuyerIdentifier.objects.filter(digest__in=digests).values_list("buyer_id", flat=True)))
 
 
 def buyer_resolve(*, identifiers):
