@@ -3,6 +3,8 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from identity.identifiers import IdentifierKind
+
 
 class Seller(models.Model):
     name = models.CharField(max_length=200)
@@ -74,14 +76,6 @@ class Buyer(models.Model):
 
     def __str__(self):
         return f"buyer #{self.pk}"
-
-
-class IdentifierKind(models.TextChoices):
-    PLATFORM_ID = "platform_id"
-    EMAIL = "email"
-    PHONE = "phone"
-    ADDRESS = "address"
-    PAYMENT_FINGERPRINT = "payment_fingerprint"
 
 
 class BuyerIdentifier(models.Model):

@@ -3,8 +3,7 @@
 import phonenumbers
 from rest_framework import serializers
 
-from blacklist.identity import MAX_IDENTIFIER_LENGTH, InvalidIdentifier, identifiers_from
-from blacklist.models import IdentifierKind
+from identity.identifiers import MAX_IDENTIFIER_LENGTH, IdentifierKind, InvalidIdentifier, identifiers_from
 
 COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS) - {"001"}
 

@@ -6,9 +6,9 @@ from django.conf import settings
 from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.utils import timezone
 
-from blacklist.identity import InvalidIdentifier, identifiers_from
-from blacklist.models import AuditEvent, Buyer, BuyerIdentifier, Flag, FlagStatus, IdentifierKind
+from blacklist.models import AuditEvent, Buyer, BuyerIdentifier, Flag, FlagStatus
 from disputes.models import Dispute, DisputeStatus
+from identity.identifiers import IdentifierKind, InvalidIdentifier, identifiers_from
 
 
 def buyer_ids_for(*, digests):

@@ -10,7 +10,6 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from blacklist.auth import IsAdminKey
-from blacklist.identity import MAX_IDENTIFIER_LENGTH, InvalidIdentifier, normalise_email
 from blacklist.serializers import StrictSerializer, choice
 from disputes.auth import BuyerTokenAuthentication, IsBuyerToken
 from disputes.models import DisputeStatus
@@ -18,6 +17,7 @@ from disputes.selectors import audit_of, buyer_flags, dispute_queue, disputes_of
 from disputes.services.appeals import appeal_create, appeal_session, appeal_start
 from disputes.services.responses import dispute_respond
 from disputes.services.review import dispute_resolve
+from identity.identifiers import MAX_IDENTIFIER_LENGTH, InvalidIdentifier, normalise_email
 
 START_ANSWER = "If flags are held about this address, a one-time code is on its way to it."
 

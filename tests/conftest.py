@@ -7,9 +7,9 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
-from blacklist.identity import identifiers_from
 from blacklist.models import Seller
 from blacklist.services.keys import api_key_create
+from identity.identifiers import identifiers_from
 from scoring.rules import rules_forget
 from scoring.services import score_recompute
 from tests import stack

@@ -3,10 +3,10 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from blacklist.identity import redact
 from blacklist.lifecycle import audit_record, flag_transition
 from blacklist.models import ActorType, Flag, FlagStatus
 from blacklist.services.identity import buyer_resolve
+from identity.identifiers import redact
 from riskhub.errors import NotFound
 
 

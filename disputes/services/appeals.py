@@ -15,14 +15,14 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from blacklist.identity import digest, normalise_email, redact
 from blacklist.lifecycle import flag_transition
-from blacklist.models import ActorType, Flag, FlagStatus, IdentifierKind
+from blacklist.models import ActorType, Flag, FlagStatus
 from disputes.auth import buyer_token_issue
 from disputes.crypto import seal
 from disputes.models import AppealCode, Dispute, DisputeStatus
 from disputes.selectors import appeal_blocked_until, buyer_ids_for
 from disputes.services.notices import CONTACT_PURPOSE, dispute_notify_seller
+from identity.identifiers import IdentifierKind, digest, normalise_email, redact
 from riskhub.errors import ApplicationError, Conflict, NotFound
 from riskhub.ratelimit import hit, parse_rate
 

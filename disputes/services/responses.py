@@ -5,10 +5,10 @@ import re
 from django.db import transaction
 from django.utils import timezone
 
-from blacklist.identity import redact
 from blacklist.lifecycle import audit_record
 from blacklist.models import ActorType, FlagStatus
 from disputes.models import Dispute, DisputeStatus
+from identity.identifiers import redact
 from riskhub.errors import Conflict, NotFound
 
 _URL = re.compile(r"^https?://\S+$")

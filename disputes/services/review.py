@@ -9,11 +9,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from blacklist.identity import redact
 from blacklist.lifecycle import flag_transition
 from blacklist.models import ActorType, Flag
 from disputes.models import Dispute, DisputeStatus
 from disputes.services.notices import dispute_notify_buyer
+from identity.identifiers import redact
 from riskhub.errors import ApplicationError, Conflict, NotFound
 
 OUTCOME_ACTIONS = {DisputeStatus.UPHELD: "uphold", DisputeStatus.OVERTURNED: "overturn"}

@@ -13,8 +13,8 @@ import pytest
 import redis
 from django.conf import settings
 
-from blacklist.identity import normalise_address, normalise_email, normalise_phone, normalise_platform_id
 from blacklist.models import Buyer, BuyerIdentifier, BuyerMerge, Flag
+from identity.identifiers import normalise_address, normalise_email, normalise_phone, normalise_platform_id
 from scoring.models import BuyerScore
 from tests import stack
 from tests.conftest import make_persona, real_stack

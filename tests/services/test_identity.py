@@ -6,7 +6,10 @@ import hmac
 import pytest
 from django.test import override_settings
 
-from blacklist.identity import (
+from blacklist.models import Buyer, BuyerIdentifier, BuyerMerge, Flag
+from blacklist.services.flags import flag_submit
+from blacklist.services.identity import buyer_find, buyer_resolve
+from identity.identifiers import (
     InvalidIdentifier,
     digest,
     identifiers_from,
@@ -15,9 +18,6 @@ from blacklist.identity import (
     normalise_phone,
     normalise_platform_id,
 )
-from blacklist.models import Buyer, BuyerIdentifier, BuyerMerge, Flag
-from blacklist.services.flags import flag_submit
-from blacklist.services.identity import buyer_find, buyer_resolve
 from tests.conftest import ids
 
 pytestmark = pytest.mark.django_db

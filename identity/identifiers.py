@@ -13,10 +13,17 @@ from dataclasses import dataclass
 
 import phonenumbers
 from django.conf import settings
-
-from blacklist.models import IdentifierKind
+from django.db import models
 
 MAX_IDENTIFIER_LENGTH = 320
+
+
+class IdentifierKind(models.TextChoices):
+    PLATFORM_ID = "platform_id"
+    EMAIL = "email"
+    PHONE = "phone"
+    ADDRESS = "address"
+    PAYMENT_FINGERPRINT = "payment_fingerprint"
 
 
 class InvalidIdentifier(ValueError):
