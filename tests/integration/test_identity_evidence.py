@@ -144,7 +144,7 @@ def test_a_hub_address_shared_by_many_buyers_does_not_join_them(sellers):
     assert Identifier.objects.filter(kind="address", is_hub=True).count() == 1
 
 
-def test_200_concurrent_mixed_requests_give_no_5xx_and_every_flag_reaches_the_scores(sellers, server):
+def test_200_concurrent_mixed_requests_give_no_5xx_and_every_flag_reaches_the_scores(sellers, server, celery_worker):
     clients = sellers(6, "Busy")
     emails = [f"busy{n}@example.com" for n in range(4)]
     phones = ["+49 151 40000001", "+49 151 40000002"]
@@ -180,6 +180,7 @@ def test_200_concurrent_mixed_requests_give_no_5xx_and_every_flag_reaches_the_sc
     assert all(s < 500 for s in statuses), sorted(set(statuses))
     assert statuses.count(201) >= 100
     settle(timeout=120)
+    stack.wait_worker_idle(celery_worker.process)
 
     # Every counting flag is a voice in the score of every buyer holding an identifier it names.
     for flag_id, seller_id, reason in Flag.objects.filter(status__in=COUNTING_STATUSES).values_list(
