@@ -130,3 +130,20 @@ def test_the_admin_buyer_page_shows_the_identity_graph(linked, admin_client):
 def test_a_persona_outside_the_link_sees_nothing_new(linked, reasons):
     late = make_persona("Late")
     assert decide(late, {"email": EMAIL})["reporting_sellers"] == 3
+
+
+def test_a_decision_over_several_buyers_is_one_statement(seller_a, seller_b):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from scoring.selectors import decision_for
+    from tests.conftest import ids
+
+    flag(seller_a, {"email": EMAIL}, ref="A-1")
+    flag(seller_b, {"phone": PHONE}, ref="B-1")
+    rescore()
+    with CaptureQueriesContext(connection) as queries:
+        decision, own, _ = decision_for(seller=seller_a.seller, identifiers=ids(email=EMAIL, phone=PHONE))
+    assert len(queries) == 1
+    assert decision.reporting_sellers == 2
+    assert [f.order_ref for f in own] == ["A-1"]

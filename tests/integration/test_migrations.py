@@ -29,6 +29,7 @@ def migrate(targets):
 def test_existing_flags_keep_counting_after_the_identity_migration():
     old = migrate(BEFORE)
     try:
+        seed_reasons()  # a transactional test before this one may have flushed them
         Seller, OldBuyer = old.get_model("blacklist", "Seller"), old.get_model("blacklist", "Buyer")
         OldIdentifier, OldFlag = old.get_model("blacklist", "BuyerIdentifier"), old.get_model("blacklist", "Flag")
         a, b = Seller.objects.create(name="A"), Seller.objects.create(name="B")
