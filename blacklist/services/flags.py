@@ -81,9 +81,11 @@ def flag_submit_many(*, seller, items):
 
 
 def _existing(seller, items):
-    refs = {item.order_ref for item in items}
     wanted = {item.key for item in items}
-    rows = Flag.objects.filter(seller=seller, order_ref__in=refs)
+    # (seller, buyer_key) leads the unique index behind idempotency, so this is an index lookup.
+    rows = Flag.objects.filter(
+        seller=seller, buyer_key__in={key for key, _, _ in wanted}, order_ref__in={ref for _, _, ref in wanted}
+    )
     return {key: flag for flag in rows if (key := (flag.buyer_key, flag.reason_id, flag.order_ref)) in wanted}
 
 
