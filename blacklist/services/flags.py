@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from blacklist.lifecycle import flag_transition
@@ -112,6 +112,8 @@ def _insert(seller, items, now):
     insert_many(Flag, _FLAG_FIELDS, [[getattr(f, a) for a in _FLAG_ATTRS] for f in flags], ignore_conflicts=True)
     inserted = set(Flag.objects.filter(pk__in=[f.pk for f in flags]).values_list("pk", flat=True))
     created = [(flag, item) for flag, item in zip(flags, items, strict=True) if flag.pk in inserted]
+    for flag, _ in created:  # saved rows now, as if read back (a later save() updates them)
+        flag._state.adding, flag._state.db = False, connection.alias
     result = {item.key: flag for flag, item in created}
     lost = [item for flag, item in zip(flags, items, strict=True) if flag.pk not in inserted]
     if lost:  # concurrent identical submissions won the race: answer with their flags
