@@ -3,8 +3,8 @@
 import hashlib
 import uuid
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 
 from django.db import connection, transaction
 from django.utils import timezone
