@@ -286,7 +286,8 @@ def main():
     print(f"  flags                      {flags:>12,}")
     print(f"  buyers rescored            {rescored:>12,}")
     print(
-        f"  full rescore wall time     {wall:>10.1f} s   (target ≤ {target_seconds:.0f} s: {'ok' if ok_time else 'MISSED'})"
+        f"  full rescore wall time     {wall:>10.1f} s   "
+        f"(target ≤ {target_seconds:.0f} s: {'ok' if ok_time else 'MISSED'})"
     )
     print(f"  peak worker memory (RSS)   {peak:>10.1f} MB  (target ≤ {TARGET_MB} MB: {'ok' if ok_mem else 'MISSED'})")
     print(f"  workers                    {args.concurrency:>12}  (chunk {args.chunk} buyers per task)")
