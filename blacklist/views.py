@@ -74,6 +74,7 @@ def _submit(seller, data):
 class FlagSubmitApi(APIView):
     throttle_scope = "flags"
     pagination_class = CursorPage
+    raises = (TemporarilyUnavailable,)  # contention that outlasted the retries (riskhub.db)
 
     @extend_schema(
         operation_id="flags_create",
@@ -114,7 +115,7 @@ class FlagFilterSerializer(serializers.Serializer):
 
 
 class FlagRetractApi(APIView):
-    raises = (Conflict,)  # a disputed flag cannot be retracted while its appeal is open
+    raises = (Conflict, TemporarilyUnavailable)  # a disputed flag cannot be retracted while under appeal
 
     @extend_schema(operation_id="flags_retract", summary="Retract one of your flags", responses={204: None})
     def delete(self, request, flag_id):
