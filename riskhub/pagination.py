@@ -10,6 +10,9 @@ failed there as a 500. Here the position is converted by the ordering field itse
 `page_size` is checked instead of being silently clamped, so tampered input is a 400.
 """
 
+from base64 import b64decode
+from urllib.parse import parse_qs
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
@@ -53,6 +56,16 @@ class CursorPage(CursorPagination):
         return int(raw)
 
     def decode_cursor(self, request):
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded:
+            # DRF's decoder skips characters outside the base64 alphabet, so "%%%" read as an
+            # empty cursor (the first page): a cursor must be exactly what `next` carried.
+            try:
+                fields = parse_qs(b64decode(encoded, validate=True).decode("ascii"), keep_blank_values=True)
+            except (ValueError, UnicodeDecodeError):
+                raise InvalidCursor() from None
+            if not fields or not set(fields) <= {"o", "r", "p"}:
+                raise InvalidCursor()
         try:
             cursor = super().decode_cursor(request)
         except NotFound:
