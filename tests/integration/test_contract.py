@@ -31,15 +31,8 @@ from tests.conftest import real_stack
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, real_stack]
 
 CODE = re.compile(r"code: (\d+)")
-SCHEMATHESIS_EXAMPLES = 20  # per operation: enough to walk every shape, quick enough for `make test`
+SCHEMATHESIS_EXAMPLES = 12  # per operation: enough to walk every shape, quick enough for `make test`
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, response_headers_conformance]
-
-
-@pytest.fixture(scope="module")
-def gunicorn(request, django_db_setup):
-    server = stack.start_gunicorn(workers=2)
-    request.addfinalizer(server.stop)
-    return server
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +81,7 @@ def cursor_of(link):
     return parse_qs(urlsplit(link).query)["cursor"][0]
 
 
-def test_a_generated_client_drives_the_main_flows(api, gunicorn, celery_worker, live_reasons):
+def test_a_generated_client_drives_the_main_flows(api, gunicorn, celery_worker, live_reasons, appeal_limits_clean):
     from riskhub_api_client import AuthenticatedClient, Client
     from riskhub_api_client.api.v1 import (
         admin_audit,
@@ -252,7 +245,9 @@ def fuzz(operation, base_url, headers):
     return run
 
 
-def test_schemathesis_finds_every_response_documented(schema_json, gunicorn, celery_worker, live_reasons):
+def test_schemathesis_finds_every_response_documented(
+    schema_json, gunicorn, celery_worker, live_reasons, appeal_limits_clean
+):
     """Every operation, with its audience's credentials, on generated data: no server error, and
     every status, body and header as documented."""
     from tests.integration.test_e2e_processes import Http

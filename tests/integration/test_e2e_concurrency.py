@@ -24,18 +24,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.e2e, real_stack]
 REQUESTS = 200
 
 
-@pytest.fixture(scope="module")
-def gunicorn(request, django_db_setup):
-    server = stack.start_gunicorn(workers=3)
-    request.addfinalizer(server.stop)
-    return server
-
-
 def body(email, reason, order_ref):
     return {"buyer": {"email": email}, "reason": reason, "order_ref": order_ref}
 
 
-def test_two_hundred_concurrent_mixed_requests(gunicorn, celery_worker, live_reasons):
+def test_two_hundred_concurrent_mixed_requests(gunicorn, celery_worker, live_reasons, appeal_limits_clean):
     rnd = random.Random(8)
     tag = uuid.uuid4().hex[:6]
     sellers = [Http(gunicorn.url, seller_create(name=f"Load {tag} {n}")[1]) for n in range(4)]
