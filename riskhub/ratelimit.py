@@ -81,7 +81,8 @@ def hit(key, *, limit, window, cost=1):
         _fail_open(None)
         return
     try:
-        wait = _charge(f"rl:{key}", emission=emission, tolerance=window, cost=cost)
+        # The rate is part of the key: a bucket's state only means something under its own rate.
+        wait = _charge(f"rl:{key}:{limit}/{window:g}", emission=emission, tolerance=window, cost=cost)
     except Exception as exc:
         _breaker["until"] = time.monotonic() + settings.RATE_LIMIT_BREAKER_SECONDS
         _fail_open(exc)
