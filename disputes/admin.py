@@ -19,17 +19,17 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from blacklist.models import BuyerIdentifier
-from disputes.models import Dispute, DisputeStatus
+from disputes.models import Dispute, DisputeStatus, LinkContest
 from disputes.selectors import (
-    buyer_ids_for,
-    buyer_ids_for_search,
     buyer_other_flags,
-    identifier_digests,
+    flags_about,
     seller_track_record,
 )
+from disputes.services.links import link_contest_resolve
 from disputes.services.notices import seller_notice_failed
 from disputes.services.review import dispute_claim, dispute_claim_touch, dispute_release, dispute_resolve
+from identity.identifiers import identifier_digests
+from identity.models import Identifier
 from riskhub.admin import ReadOnlyAdmin
 from riskhub.errors import ApplicationError
 
@@ -208,13 +208,13 @@ class DisputeAdmin(ReadOnlyAdmin):
             return queryset, False
         if term.startswith(DIGEST_SEARCH):
             digests = [d for d in term[len(DIGEST_SEARCH) :].split(",") if _DIGEST_RE.fullmatch(d)]
-            return queryset.filter(flag__buyer_id__in=buyer_ids_for(digests=digests)), False
+            return queryset.filter(flag_id__in=flags_about(digests=digests)), False
         condition = Q(flag__order_ref=term)
         if _is_uuid(term):
             condition |= Q(pk=term) | Q(flag_id=term)
-        buyer_ids = buyer_ids_for_search(term)
-        if buyer_ids:
-            condition |= Q(flag__buyer_id__in=buyer_ids)
+        digests = identifier_digests(term)
+        if digests:
+            condition |= Q(flag_id__in=flags_about(digests=digests))
         return queryset.filter(condition), False
 
     # --- actions (through the services) ----------------------------------------------------
@@ -300,7 +300,7 @@ class DisputeAdmin(ReadOnlyAdmin):
             query = term
         else:
             digests = identifier_digests(term)
-            known = sorted(set(BuyerIdentifier.objects.filter(digest__in=digests).values_list("digest", flat=True)))
+            known = sorted(set(Identifier.objects.filter(digest__in=digests).values_list("digest", flat=True)))
             query = DIGEST_SEARCH + ",".join(known or digests[:1] or ["0" * 64])
         return HttpResponseRedirect(f"{url}?{urlencode({'q': query})}")
 
@@ -365,3 +365,35 @@ class DisputeAdmin(ReadOnlyAdmin):
             except ApplicationError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
         return HttpResponseRedirect(reverse("admin:disputes_dispute_change", args=[dispute_id]))
+
+
+@admin.register(LinkContest)
+class LinkContestAdmin(ReadOnlyAdmin):
+    """Buyers' claims that an identifier linked to their email is not theirs."""
+
+    list_display = ("id", "created_at", "status", "identifier", "kind", "resolved_at", "resolved_by")
+    list_filter = ("status",)
+    list_select_related = ("identifier",)
+    fields = ("id", "status", "identifier", "statement", "created_at", "resolved_at", "resolved_by", "resolution_note")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+    actions = ["sever_selected", "reject_selected"]
+
+    @admin.display(description="kind")
+    def kind(self, obj):
+        return obj.identifier.kind
+
+    def _resolve(self, request, queryset, outcome):
+        for contest_id in queryset.values_list("pk", flat=True):
+            try:
+                link_contest_resolve(contest_id=contest_id, outcome=outcome, actor=_actor(request))
+            except ApplicationError as exc:
+                self.message_user(request, f"{str(contest_id)[:8]}: {exc.message}", messages.ERROR)
+
+    @admin.action(description="Agree: sever the contested links")
+    def sever_selected(self, request, queryset):
+        self._resolve(request, queryset, "severed")
+
+    @admin.action(description="Reject the selected contests")
+    def reject_selected(self, request, queryset):
+        self._resolve(request, queryset, "rejected")

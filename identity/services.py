@@ -1,0 +1,79 @@
+"""Writing identity: the rows for the digests a seller sent, and admins' rulings on links."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from identity.marks import buyers_mark, graph_lock_shared
+from identity.models import Buyer, Identifier, LinkSeverance
+from riskhub.errors import ApplicationError, NotFound
+
+
+class LinkError(ApplicationError):
+    status = 400
+    code = "invalid_link"
+
+
+def identifiers_resolve(*, identifiers):
+    """The Identifier rows for these (kind, digest) values, creating the unknown ones.
+
+    A new identifier starts as a buyer of its own: it has no corroborated link yet, since the
+    only link it can have is the one the caller's flag is about to assert. Two requests racing
+    on the same new digest collide on its unique index; the loser's savepoint rolls back and it
+    retries, now finding the winner's row. Must run inside a transaction.
+    Returns {digest: Identifier}.
+    """
+    wanted = {i.digest: i.kind for i in identifiers}
+    for attempt in range(3):
+        found = {row.digest: row for row in Identifier.objects.filter(digest__in=list(wanted))}
+        missing = [d for d in wanted if d not in found]
+        if not missing:
+            return found
+        try:
+            with transaction.atomic():
+                buyers = Buyer.objects.bulk_create([Buyer() for _ in missing])
+                created = Identifier.objects.bulk_create(
+                    Identifier(digest=d, kind=wanted[d], buyer=b) for d, b in zip(missing, buyers, strict=True)
+                )
+            found.update((row.digest, row) for row in created)
+            return found
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def link_sever(*, a, b, actor, note=""):
+    """An admin's ruling that identifiers `a` and `b` (ids) do not belong together; returns it.
+
+    The pair then links nothing, whoever asserts it, until link_restore. Both ends' buyers are
+    marked, so the scorer relinks (splitting them if this link held them together) and rescores.
+    Severing a pair that is already severed returns the live ruling unchanged.
+    """
+    low, high = sorted((a, b))
+    if low == high:
+        raise LinkError("An identifier cannot be severed from itself.")
+    with transaction.atomic():
+        graph_lock_shared()
+        ends = list(Identifier.objects.filter(pk__in=[low, high]).values_list("buyer_id", flat=True))
+        if len(ends) != 2:
+            raise NotFound("No such identifier.")
+        live = LinkSeverance.objects.filter(low_id=low, high_id=high, restored_at__isnull=True).first()
+        if live is not None:
+            return live
+        ruling = LinkSeverance.objects.create(low_id=low, high_id=high, severed_by=actor, note=note[:1000])
+        buyers_mark(buyer_ids=ends)
+    return ruling
+
+
+def link_restore(*, a, b, actor):
+    """Lift the live severance of the pair (a, b); its buyers are relinked. 404 if there is none."""
+    low, high = sorted((a, b))
+    with transaction.atomic():
+        graph_lock_shared()
+        ruling = LinkSeverance.objects.select_for_update().filter(low_id=low, high_id=high, restored_at=None).first()
+        if ruling is None:
+            raise NotFound("This link is not severed.")
+        ruling.restored_at, ruling.restored_by = timezone.now(), actor
+        ruling.save(update_fields=["restored_at", "restored_by"])
+        buyers_mark(buyer_ids=Identifier.objects.filter(pk__in=[low, high]).values_list("buyer_id", flat=True))
+    return ruling
