@@ -233,6 +233,8 @@ SPECTACULAR_SETTINGS = {
         "FlagStatusEnum": "blacklist.models.FlagStatus",
         "DisputeStatusEnum": "disputes.models.DisputeStatus",
         "ReasonKindEnum": "blacklist.models.ReasonKind",
+        "DisputeOutcomeEnum": ["upheld", "overturned"],
+        "LinkContestOutcomeEnum": ["severed", "rejected"],
     },
 }
 

@@ -110,11 +110,11 @@ def test_a_generated_client_drives_the_main_flows(api, gunicorn, celery_worker, 
         AppealStartInputRequest,
         BuyerRequest,
         DecisionInputRequest,
+        DisputeOutcomeEnum,
         DisputeResponseInputRequest,
         ErrorEnvelope,
         FlagBatchInputRequest,
         FlagInputRequest,
-        OutcomeEnum,
         PolicyRequest,
     )
 
@@ -206,7 +206,7 @@ def test_a_generated_client_drives_the_main_flows(api, gunicorn, celery_worker, 
     mine = next(d for d in queue.results if d.id == dispute.id)
     assert (mine.claimed_at, mine.claimed_by) == (None, None)
     resolved = admin_disputes_resolve.sync(
-        dispute.id, client=admin, body=AdminDisputeResolveInputRequest(outcome=OutcomeEnum.OVERTURNED, note="ok")
+        dispute.id, client=admin, body=AdminDisputeResolveInputRequest(outcome=DisputeOutcomeEnum.OVERTURNED, note="ok")
     )
     assert resolved.status.value == "overturned" and resolved.resolved_at is not None
     trail = admin_audit.sync(client=admin, flag=flag.id)
@@ -271,7 +271,8 @@ def test_schemathesis_finds_every_response_documented(
 
     schema = schemathesis.openapi.from_dict(schema_json)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 17
+    documented = sum(len(methods) for methods in schema_json["paths"].values())
+    assert len(operations) == documented >= 17
     failures = {}
     for operation in operations:
         who = audience_of(operation.path)

@@ -11,8 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from blacklist.models import Buyer, Flag, FlagStatus
+from blacklist.models import Flag, FlagStatus
 from blacklist.services.keys import seller_create
+from identity.models import Buyer
 from scoring.models import BuyerScore
 from scoring.tasks import sweep_unscored_buyers
 from tests import stack
@@ -114,5 +115,6 @@ def test_two_hundred_concurrent_mixed_requests(gunicorn, celery_worker, live_rea
         return True
 
     stack.wait_for(all_scored, timeout=90, interval=1.0, message="every buyer scored")
-    live = Flag.objects.filter(status=FlagStatus.ACTIVE).values_list("buyer_id", flat=True).distinct()
-    assert BuyerScore.objects.filter(buyer_id__in=live).count() == len(set(live))
+    live = set(Buyer.objects.filter(identifiers__flags__status=FlagStatus.ACTIVE).values_list("pk", flat=True))
+    assert live
+    assert set(BuyerScore.objects.filter(buyer_id__in=live).values_list("buyer_id", flat=True)) == live
