@@ -10,6 +10,7 @@ import json
 import re
 import subprocess
 import sys
+import traceback
 import urllib.request
 import uuid
 from urllib.parse import parse_qs, urlsplit
@@ -236,9 +237,13 @@ def audience_of(path):
     return "seller"
 
 
-def fuzz(operation, base_url, headers):
+# Credentials of the wrong audience: a valid key refused here (403) or one this endpoint cannot read (401).
+WRONG_AUDIENCE = {"seller": "admin", "admin": "seller", "buyer": "seller", None: None}
+
+
+def fuzz(operation, base_url, headers, examples=SCHEMATHESIS_EXAMPLES):
     @given(case=operation.as_strategy())
-    @settings(max_examples=SCHEMATHESIS_EXAMPLES, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=examples, suppress_health_check=list(HealthCheck), database=None)
     def run(case):
         case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
 
@@ -249,7 +254,8 @@ def test_schemathesis_finds_every_response_documented(
     schema_json, gunicorn, celery_worker, live_reasons, appeal_limits_clean
 ):
     """Every operation, with its audience's credentials, on generated data: no server error, and
-    every status, body and header as documented."""
+    every status, body and header as documented. Then a few calls each with no credentials and
+    with another audience's, whose 401s and 403s must be documented too."""
     from tests.integration.test_e2e_processes import Http
 
     _, seller_key = seller_create(name="Schemathesis seller")
@@ -276,10 +282,27 @@ def test_schemathesis_finds_every_response_documented(
     failures = {}
     for operation in operations:
         who = audience_of(operation.path)
-        headers = {"Authorization": f"Bearer {credentials[who]}"} if who else {}
-
-        try:
-            fuzz(operation, gunicorn.url, headers)()
-        except Exception as exc:  # collect every operation's failure before failing
-            failures[operation.label] = f"{exc.__class__.__name__}: {str(exc)[:1500]}"
+        wrong = WRONG_AUDIENCE[who]
+        passes = [
+            ("", {"Authorization": f"Bearer {credentials[who]}"} if who else {}, SCHEMATHESIS_EXAMPLES),
+            (" without credentials", {}, 3),
+            (f" with a {wrong} credential", {"Authorization": f"Bearer {credentials[wrong]}"} if wrong else {}, 3),
+        ]
+        for label, headers, examples in passes:
+            try:
+                fuzz(operation, gunicorn.url, headers, examples)()
+            except (Exception, BaseExceptionGroup) as exc:  # collect every failure before failing
+                failures[operation.label + label] = "".join(traceback.format_exception(exc))[-3000:]
     assert not failures, "\n\n".join(f"{label}\n{text}" for label, text in failures.items())
+
+
+def test_the_conformance_run_catches_an_undocumented_status(schema_json, gunicorn, live_reasons):
+    """The check above can fail: with one documented status taken out, the same run reports it."""
+    _, admin_raw = api_key_create(is_admin=True, name="schemathesis admin")
+    tampered = json.loads(json.dumps(schema_json))
+    del tampered["paths"]["/api/v1/flags"]["get"]["responses"]["403"]
+    operation = schemathesis.openapi.from_dict(tampered).find_operation_by_label("GET /api/v1/flags")
+    with pytest.raises(BaseExceptionGroup) as caught:  # schemathesis's FailureGroup
+        fuzz(operation, gunicorn.url, {"Authorization": f"Bearer {admin_raw}"}, examples=3)()
+    report = "".join(traceback.format_exception(caught.value))
+    assert "Undocumented status code" in report and "Received: 403" in report
