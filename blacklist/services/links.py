@@ -7,7 +7,7 @@ around some marked buyers. It runs in the scorer, under the exclusive graph lock
 races a writer (identity.marks).
 """
 
-from collections import Counter
+from collections import Counter, defaultdict
 
 from django.conf import settings
 from django.db import transaction
@@ -96,8 +96,11 @@ def _apply(nodes, result, asked, carry):
     moved = [pk for pk in nodes if target[pk] != old[pk]]
     changed = {old[pk] for pk in moved} | {target[pk] for pk in moved}
     hub_flips = [pk for pk, (_, _, hub) in nodes.items() if hub != (pk in result.hubs)]
+    writes = defaultdict(list)  # one UPDATE per (buyer, hub) pair, not per identifier
     for pk in set(moved) | set(hub_flips):
-        Identifier.objects.filter(pk=pk).update(buyer_id=target[pk], is_hub=pk in result.hubs)
+        writes[(target[pk], pk in result.hubs)].append(pk)
+    for (buyer_id, hub), pks in writes.items():
+        Identifier.objects.filter(pk__in=pks).update(buyer_id=buyer_id, is_hub=hub)
     if successors and carry is not None:
         carry(successors)
     retired = (set(old.values()) | asked) - taken
