@@ -1,11 +1,10 @@
 """Celery tasks for due process: an interface over the services, run by beat or by requests."""
 
 import logging
-from smtplib import SMTPException
 
 from celery import shared_task
 
-from disputes.services.appeals import appeal_code_issue
+from disputes.services.appeals import CodeMailFailed, appeal_code_issue
 from disputes.services.notices import notices_send_pending
 from disputes.services.retention import retention_purge
 from riskhub.celery import RETRY_TRANSIENT
@@ -23,7 +22,7 @@ def send_pending_dispute_notices():
     return notices_send_pending()
 
 
-@shared_task(**{**RETRY_TRANSIENT, "autoretry_for": (*RETRY_TRANSIENT["autoretry_for"], SMTPException, OSError)})
+@shared_task(**{**RETRY_TRANSIENT, "autoretry_for": (*RETRY_TRANSIENT["autoretry_for"], CodeMailFailed)})
 def send_appeal_code(sealed_email):
     """Mail a one-time code (off the request; the argument is sealed, never the address)."""
     return appeal_code_issue(sealed_email=sealed_email)

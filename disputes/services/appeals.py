@@ -32,6 +32,10 @@ CODE_DIGITS = 8
 CODE_REQUEST_PURPOSE = "appeal-code-request"
 
 
+class CodeMailFailed(Exception):
+    """The code mail could not be sent (carries the cause's type only, never its text)."""
+
+
 class InvalidCode(ApplicationError):
     status = 400
     code = "invalid_code"
@@ -104,10 +108,12 @@ def appeal_code_issue(*, sealed_email):
         _live_codes(digest_, now).exclude(pk__in=list(keep)).update(used_at=now)
     try:
         _send_code(email=email, code=code)
-    except Exception as exc:  # the address may be in the exception text: log the type only
+    except Exception as exc:
         AppealCode.objects.filter(pk=row.pk).update(used_at=timezone.now())
         logger.warning("could not send an appeal code (%s); the task retries", exc.__class__.__name__)
-        raise
+        # An SMTP error's text may quote the address, and Celery logs what a task raises: only
+        # the type travels on, without the original (`from None`).
+        raise CodeMailFailed(exc.__class__.__name__) from None
     return True
 
 
