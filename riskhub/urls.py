@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from riskhub import errors
 from riskhub.health import healthz, readyz
+from riskhub.metrics import metrics_view
 
 urlpatterns = [
     path("api/v1/", include("blacklist.urls")),
@@ -14,6 +15,7 @@ urlpatterns = [
     re_path(r"^api/", errors.api_not_found),
     path("healthz", healthz),
     path("readyz", readyz),
+    path("metrics", metrics_view),
     path("admin/", admin.site.urls),
 ]
 
