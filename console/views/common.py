@@ -1,0 +1,40 @@
+"""What every console page needs: a signed-in user of a seller, and no caching of answers."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from console.selectors import membership_of
+
+
+def seller_required(view):
+    """Signed in and a member of a seller: `request.seller` and `request.membership` are set.
+
+    Every console read and write is scoped by `request.seller`, never by anything in the request,
+    so one seller's user cannot reach another seller's data. Pages are never cached: they show
+    decisions, flags and keys.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        membership = membership_of(request.user)
+        if membership is None or not membership.seller.is_active:
+            return render(request, "console/no_seller.html", status=403)
+        request.membership, request.seller = membership, membership.seller
+        return view(request, *args, **kwargs)
+
+    return never_cache(login_required(wrapper))
+
+
+def owner_required(view):
+    """Like seller_required, for pages that manage the seller's members and keys."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.membership.is_owner:
+            return render(request, "console/owner_only.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return seller_required(wrapper)
