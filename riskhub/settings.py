@@ -252,7 +252,12 @@ from csp.constants import NONE, SELF  # noqa: E402
 # console first: its templates (admin branding, registration pages) win over the admin's own.
 INSTALLED_APPS = ["console", *INSTALLED_APPS, "axes", "csp"]
 # AxesMiddleware last, as django-axes requires; CSP on every response.
-MIDDLEWARE = [*MIDDLEWARE, "csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]
+MIDDLEWARE = [
+    *MIDDLEWARE,
+    "csp.middleware.CSPMiddleware",
+    "console.middleware.AdminInlineStyles",
+    "axes.middleware.AxesMiddleware",
+]
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "console:sign-in"
 LOGIN_REDIRECT_URL = "console:check"

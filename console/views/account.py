@@ -10,7 +10,7 @@ from blacklist.services.keys import api_key_create, api_key_revoke
 from console.forms import ApiKeyForm, ConfirmForm, MemberForm, PolicyForm
 from console.selectors import api_keys_of, members_of
 from console.services import member_invite, member_remove
-from console.views.common import owner_required, seller_required
+from console.views.common import owner_required, posted, seller_required
 from riskhub.errors import ApplicationError
 from scoring.selectors import policy_of
 from scoring.services import policy_update
@@ -19,7 +19,7 @@ from scoring.services import policy_update
 @seller_required
 @require_http_methods(["GET", "POST"])
 def policy(request):
-    form = PolicyForm(request.POST or None, initial=PolicyForm.initial_from(policy_of(seller=request.seller)))
+    form = PolicyForm(posted(request), initial=PolicyForm.initial_from(policy_of(seller=request.seller)))
     if request.method == "POST" and form.is_valid():
         policy_update(seller=request.seller, **form.cleaned_data["policy"])
         messages.success(request, _("Policy saved. It applies to your decisions only."))
@@ -30,7 +30,7 @@ def policy(request):
 @owner_required
 @require_http_methods(["GET", "POST"])
 def keys(request):
-    form, new_key = ApiKeyForm(request.POST or None), None
+    form, new_key = ApiKeyForm(posted(request)), None
     if request.method == "POST" and form.is_valid():
         # Shown in this response only; only its digest is stored.
         key, raw = api_key_create(seller=request.seller, name=form.cleaned_data["name"])
@@ -45,7 +45,7 @@ def key_revoke(request, key_id):
     key = api_keys_of(seller=request.seller).filter(pk=key_id, revoked_at__isnull=True).first()
     if key is None:
         raise Http404
-    form = ConfirmForm(request.POST or None)
+    form = ConfirmForm(posted(request))
     if request.method == "POST" and form.is_valid():
         api_key_revoke(key=key)
         messages.success(request, _("Key %(prefix)s… revoked.") % {"prefix": key.prefix})
@@ -56,7 +56,7 @@ def key_revoke(request, key_id):
 @seller_required
 @require_http_methods(["GET", "POST"])
 def members(request):
-    form = MemberForm(request.POST or None)
+    form = MemberForm(posted(request))
     if request.method == "POST":
         if not request.membership.is_owner:
             return render(request, "console/owner_only.html", status=403)

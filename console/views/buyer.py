@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.exceptions import AuthenticationFailed
 
 from console.forms import AppealForm, BuyerCodeForm, BuyerEmailForm
+from console.views.common import posted
 from disputes.auth import buyer_token_read
 from disputes.selectors import buyer_flags, flag_appealable
 from disputes.services.appeals import appeal_create, appeal_session, appeal_start
@@ -49,7 +50,7 @@ def buyer_required(view):
 @require_http_methods(["GET", "POST"])
 def start(request):
     """Ask for a code. The answer is the same whether or not anything is held about the address."""
-    form = BuyerEmailForm(request.POST or None)
+    form = BuyerEmailForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             appeal_start(email=form.cleaned_data["email"], ip=client_ip(request))
@@ -122,22 +123,23 @@ def contest(request, flag_id):
     flag = buyer_flags(email_digest=request.buyer.email_digest).filter(pk=flag_id).first()
     if flag is None:
         raise Http404
-    form = AppealForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    appealable, status = flag_appealable(flag), 200
+    form = AppealForm(posted(request))
+    if request.method == "POST" and not appealable:
+        status = 409
+    elif request.method == "POST" and form.is_valid():
         try:
             appeal_create(buyer=request.buyer, flag_id=flag.pk, statement=form.cleaned_data["statement"])
         except ApplicationError as exc:
             form.add_error(None, exc.message)
+            status = exc.status
         else:
             messages.success(request, _("Your appeal was received. We will email you the outcome."))
             return redirect("buyer:flags")
-    context = {
-        "flag": flag,
-        "form": form,
-        "appealable": flag_appealable(flag),
-        "review_days": settings.APPEAL_REVIEW_TARGET_DAYS,
-    }
-    return render(request, "console/buyer/contest.html", context, status=400 if form.errors else 200)
+    elif request.method == "POST":
+        status = 400
+    context = {"flag": flag, "form": form, "appealable": appealable, "review_days": settings.APPEAL_REVIEW_TARGET_DAYS}
+    return render(request, "console/buyer/contest.html", context, status=status)
 
 
 @require_POST

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from blacklist.services.flags import flag_submit
 from console.forms import IDENTIFIER_FIELDS, CheckForm, FlagForm
-from console.views.common import seller_required
+from console.views.common import posted, seller_required
 from riskhub.errors import ApplicationError
 from scoring.policy import MIN_SELLERS_FOR_NO_SHIP
 from scoring.rules import rules_cached
@@ -30,7 +30,7 @@ def card_from(body):
 @seller_required
 @require_http_methods(["GET", "POST"])
 def check(request):
-    card, form = None, CheckForm(request.POST or None)
+    card, form = None, CheckForm(posted(request))
     if request.method == "POST" and form.is_valid():
         decision, own_flags, score_row = decision_for(
             seller=request.seller, identifiers=form.cleaned_data["identifiers"], order=form.order()

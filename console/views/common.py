@@ -38,3 +38,9 @@ def owner_required(view):
         return view(request, *args, **kwargs)
 
     return seller_required(wrapper)
+
+
+def posted(request):
+    """The POST data to bind a form to, even an empty POST (`request.POST or None` would leave
+    the form unbound, and an empty submission would pass for a first visit)."""
+    return request.POST if request.method == "POST" else None

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from console.forms import DisputeResponseForm
-from console.views.common import seller_required
+from console.views.common import posted, seller_required
 from disputes.selectors import disputes_of
 from disputes.services.responses import dispute_respond
 from riskhub.errors import ApplicationError
@@ -20,7 +20,7 @@ def dispute_detail(request, dispute_id):
     if dispute is None:
         raise Http404
     initial = {"response": dispute.seller_response, "evidence": "\n".join(dispute.seller_evidence or [])}
-    form = DisputeResponseForm(request.POST or None, initial=initial)
+    form = DisputeResponseForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             dispute_respond(

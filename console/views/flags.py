@@ -11,7 +11,7 @@ from blacklist.models import FlagStatus
 from blacklist.selectors import flags_of
 from blacklist.services.flags import flag_retract
 from console.forms import FlagFilterForm, RetractForm
-from console.views.common import seller_required
+from console.views.common import posted, seller_required
 from disputes.models import DisputeStatus
 from disputes.selectors import disputes_of
 from riskhub.errors import ApplicationError
@@ -42,7 +42,7 @@ def flag_retract_view(request, flag_id):
     flag = flags_of(seller=request.seller).filter(pk=flag_id).select_related("reason").first()
     if flag is None:
         raise Http404
-    form = RetractForm(request.POST or None)
+    form = RetractForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             flag_retract(seller=request.seller, flag_id=flag.pk)
