@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -24,6 +25,7 @@ def card_from(body):
         "own_flags": own,
         "disputed": sum(r["disputed"] for r in body["reasons"]),
         "min_sellers": MIN_SELLERS_FOR_NO_SHIP,
+        "computed_at": parse_datetime(body["score_computed_at"]) if body["score_computed_at"] else None,
     }
 
 

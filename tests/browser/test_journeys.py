@@ -1,0 +1,216 @@
+"""The issue-9 journeys in a real browser, against gunicorn + a Celery worker.
+
+A seller checks a buyer three other sellers flagged, flags and retracts; the buyer gets a code by
+email, sees the flags and contests one; that flag's seller answers in the console; an admin
+overturns it in the admin; the buyer's page and the first seller's check show the outcome. A
+seller of no part in it never sees any of it.
+"""
+
+import time
+
+import pytest
+from django.contrib.auth.models import User
+
+from blacklist.models import Flag
+from blacklist.services.flags import flag_submit
+from tests.browser.conftest import PASSWORD, code_from_mail, seller_with_user
+from tests.conftest import ids, real_stack
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e, real_stack]
+
+JANE = "jane.doe@example.com"
+EXTORTION = "Malicious threats or extortion"
+REFUNDS = "Frequent returns or refund requests without valid cause"
+
+
+def check(actor, email, until, timeout=60):
+    """Check a buyer until the card says `until` (the worker scores in the background)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        actor.goto("/console/")
+        actor.page.get_by_label("Email", exact=True).fill(email)
+        actor.page.get_by_role("button", name="Check", exact=True).click()
+        card = actor.page.locator("#decision")
+        text = card.inner_text()
+        if until in text:
+            return card
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the card never said {until!r}:\n{text}")
+        time.sleep(0.5)
+
+
+def reason_rows(card):
+    return {
+        row.locator(".reason-label").inner_text(): row.locator(".reason-count").inner_text()
+        for row in card.locator(".reason").all()
+    }
+
+
+def test_seller_buyer_and_admin_journeys(web, actors, celery_worker, live_reasons):
+    shop_a = seller_with_user("Shop Alpha", "anna@shop-a.test")
+    shop_b = seller_with_user("Shop Beta", "ben@shop-b.test")
+    shop_c = seller_with_user("Shop Gamma", "cleo@shop-c.test")
+    shop_d = seller_with_user("Shop Delta", "dan@shop-d.test")
+    flag_submit(seller=shop_b, identifiers=ids(email=JANE), reason="extortion", order_ref="B-1")
+    flag_submit(seller=shop_c, identifiers=ids(email=JANE), reason="extortion", order_ref="C-1")
+    flag_submit(seller=shop_d, identifiers=ids(email=JANE), reason="refund_abuse", order_ref="D-1")
+    urls = []
+
+    # --- seller A: sign in, check the buyer, flag, retract ----------------------------------
+    anna = actors("anna")
+    anna.page.on("request", lambda request: urls.append(request.url))
+    anna.goto("/")
+    anna.shoot("landing")
+    anna.goto("/console/sign-in/")
+    anna.shoot("sign-in")
+    anna.sign_in("anna@shop-a.test")
+    card = check(anna, JANE, "Flagged by 3 sellers")
+    assert reason_rows(card) == {EXTORTION: "[2]", REFUNDS: "[1]"}
+    assert "Review" in card.locator("h2").inner_text(), "one seller per reason; no own flag yet"
+    for name in ("Shop Beta", "Shop Gamma", "Shop Delta", "B-1", "C-1", "D-1"):
+        assert name not in anna.page.content()
+    anna.shoot("check")
+
+    anna.page.get_by_role("button", name="Flag this buyer").click()
+    assert anna.page.get_by_label("Email", exact=True).input_value() == JANE
+    anna.page.get_by_label("Reason").select_option("refund_abuse")
+    anna.page.get_by_label("Your order reference").fill("A-1001")
+    anna.shoot("flag")
+    anna.page.get_by_role("button", name="Flag", exact=True).click()
+    anna.page.wait_for_url("**/console/flags/")
+    assert "Flag recorded for order A-1001." in anna.page.inner_text(".messages")
+    row = anna.page.locator("tbody tr", has_text="A-1001")
+    assert "active" in row.inner_text()
+    anna.shoot("flags")
+    own = check(anna, JANE, "Your own tags:")
+    assert "A-1001" in own.inner_text()
+
+    anna.goto("/console/flags/")
+    anna.page.locator("tbody tr", has_text="A-1001").get_by_role("link", name="Retract…").click()
+    anna.shoot("retract")
+    anna.page.get_by_label("Yes, retract this flag").check()
+    anna.page.get_by_role("button", name="Retract", exact=True).click()
+    anna.page.wait_for_url("**/console/flags/")
+    assert "retracted" in anna.page.locator("tbody tr", has_text="A-1001").inner_text()
+    retracted = Flag.objects.get(order_ref="A-1001")
+
+    # --- the buyer: a code by email, the flags, an appeal -------------------------------------
+    jane = actors("jane")
+    jane.page.on("request", lambda request: urls.append(request.url))
+    jane.goto("/buyer/")
+    jane.shoot("buyer-start")
+    asked_at = time.time() - 1
+    jane.page.get_by_label("Your email address").fill(JANE)
+    jane.page.get_by_role("button", name="Email me a code").click()
+    jane.page.get_by_role("heading", name="Check your email").wait_for()
+    jane.shoot("buyer-code")
+    jane.page.get_by_label("The code from the email").fill(code_from_mail(web.mail_dir, asked_at))
+    jane.page.get_by_role("button", name="Show what is held about me").click()
+    jane.page.wait_for_url("**/buyer/flags/")
+    reports = jane.page.locator("li.flag")
+    assert reports.count() == 4
+    b_report = reports.filter(has_text="B-1")
+    assert EXTORTION in b_report.inner_text()
+    assert "Withdrawn by the shop" in reports.filter(has_text="A-1001").inner_text()
+    for name in ("Shop Alpha", "Shop Beta", "Shop Gamma", "Shop Delta"):
+        assert name not in jane.page.content()
+    jane.shoot("buyer-flags")
+    b_report.get_by_role("link", name="Contest this report").click()
+    jane.page.get_by_label("Your statement").fill("I never threatened anyone; the shop cancelled my order.")
+    jane.shoot("buyer-contest")
+    jane.page.get_by_role("button", name="Send my appeal").click()
+    jane.page.wait_for_url("**/buyer/flags/")
+    assert "Your appeal was received" in jane.page.inner_text(".messages")
+    assert "You contested it." in jane.page.locator("li.flag", has_text="B-1").inner_text()
+
+    # --- seller B answers in the console ------------------------------------------------------
+    ben = actors("ben")
+    ben.sign_in("ben@shop-b.test")
+    ben.page.get_by_role("link", name="Disputes", exact=True).click()
+    ben.shoot("disputes")
+    ben.page.locator("tbody tr", has_text="B-1").get_by_role("link", name="Read and answer").click()
+    assert "the shop cancelled my order" in ben.page.inner_text("blockquote.statement")
+    ben.page.get_by_label("Your answer").fill("The buyer wrote threatening messages; screenshots attached.")
+    ben.page.get_by_label("Evidence (optional)").fill("https://files.example/screenshot-1.png")
+    ben.shoot("dispute")
+    ben.page.get_by_role("button", name="Send my answer").click()
+    assert "Your answer was recorded" in ben.page.inner_text(".messages")
+
+    # --- an admin overturns it in the admin ---------------------------------------------------
+    User.objects.create_superuser("reviewer", "reviewer@riskhub.test", PASSWORD)
+    admin = actors("admin")
+    admin.goto("/admin/login/")
+    admin.page.locator("#id_username").fill("reviewer")
+    admin.page.locator("#id_password").fill(PASSWORD)
+    admin.page.get_by_role("button", name="Log in").click()
+    admin.goto("/admin/disputes/dispute/")
+    admin.shoot("admin-disputes")
+    admin.page.locator("#result_list tbody tr th a").first.click()
+    assert "screenshots attached" in admin.page.inner_text(".seller-response")
+    admin.page.locator("#id_review_note").fill("No threats in the messages the seller sent.")
+    admin.page.get_by_role("button", name="Overturn (the flag stops counting)").click()
+    assert "overturned" in admin.page.inner_text(".messagelist")
+    admin.goto("/admin/blacklist/flag/")
+    admin.shoot("admin-flags")
+
+    # --- the outcome, on both sides ------------------------------------------------------------
+    jane.goto("/buyer/flags/")
+    assert "Overturned after review." in jane.page.locator("li.flag", has_text="B-1").inner_text()
+    jane.shoot("buyer-outcome")
+    card = check(anna, JANE, "Flagged by 2 sellers")
+    assert reason_rows(card) == {EXTORTION: "[1]", REFUNDS: "[1]"}
+
+    # --- nothing of it showed in a URL or the access log; the pages kept to our CSP ------------
+    lowered = [url.lower() for url in urls]
+    assert not [url for url in lowered if "jane" in url or "%40example" in url]
+    assert "jane" not in web.log_path.read_text(errors="replace").lower()
+    assert anna.csp_violations == [] and jane.csp_violations == [] and ben.csp_violations == []
+
+    # --- a seller of no part in it sees none of it ---------------------------------------------
+    seller_with_user("Shop Omega", "olga@shop-o.test")
+    olga = actors("olga")
+    olga.sign_in("olga@shop-o.test")
+    olga.goto("/console/flags/")
+    assert "No flags match." in olga.page.inner_text("main")
+    olga.goto("/console/disputes/")
+    assert "No disputes." in olga.page.inner_text("main")
+    assert olga.goto(f"/console/flags/{retracted.pk}/retract/").status == 404
+    card = check(olga, JANE, "Flagged by 2 sellers")
+    for secret in ("Shop Alpha", "Shop Beta", "Shop Gamma", "Shop Delta", "A-1001", "B-1", "C-1", "D-1"):
+        assert secret not in olga.page.content()
+    assert shop_a.pk  # the sellers above are real rows the worker scored
+
+
+def test_settings_pages_in_the_browser(web, actors, live_reasons):
+    seller_with_user("Shop Kappa", "kim@shop-k.test")
+    kim = actors("kim")
+    kim.sign_in("kim@shop-k.test")
+
+    kim.page.get_by_role("link", name="Policy").click()
+    kim.page.get_by_label("Review from score").fill("60")
+    kim.page.get_by_label("Do not ship from score").fill("50")
+    kim.page.get_by_role("button", name="Save policy").click()
+    assert "Must not be above no_ship_at." in kim.page.inner_text("main")
+    kim.page.get_by_label("Review from score").fill("30")
+    kim.page.get_by_label("Other", exact=True).select_option("ignore")
+    kim.page.get_by_role("button", name="Save policy").click()
+    assert "Policy saved." in kim.page.inner_text(".messages")
+    kim.shoot("policy")
+
+    kim.page.get_by_role("link", name="API keys").click()
+    kim.page.get_by_label("Name").fill("shop system")
+    kim.page.get_by_role("button", name="Create a key").click()
+    raw = kim.page.inner_text("#new-key")
+    assert raw.startswith("rh_")
+    kim.shoot("keys")
+    kim.page.locator("tbody tr", has_text="shop system").get_by_role("link", name="Revoke…").click()
+    kim.page.get_by_label("Yes, I am sure").check()
+    kim.page.get_by_role("button", name="Revoke", exact=True).click()
+    assert "revoked" in kim.page.locator("tbody tr", has_text="shop system").inner_text()
+
+    kim.page.get_by_role("link", name="Members").click()
+    kim.page.get_by_label("Email").fill("clerk@shop-k.test")
+    kim.page.get_by_role("button", name="Invite").click()
+    assert "clerk@shop-k.test" in kim.page.inner_text("tbody")
+    kim.shoot("members")
+    assert kim.csp_violations == []
