@@ -1,8 +1,10 @@
 """The seller console (/console/) and the buyer's page (/buyer/). No identifier is ever part of a URL."""
 
+from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
+from console.admin_search import flag_search
 from console.forms import SignInForm
 from console.views import account, buyer, check, disputes, flags
 
@@ -53,6 +55,8 @@ buyer_patterns = [
 ]
 
 urlpatterns = [
+    # The admin flag list's search box (behind the admin's own sign-in and staff check).
+    path("console/staff/flag-search/", admin.site.admin_view(flag_search), name="console-admin-flag-search"),
     path("console/", include((console_patterns, "console"))),
     path("buyer/", include((buyer_patterns, "buyer"))),
 ]

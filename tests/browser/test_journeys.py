@@ -54,6 +54,7 @@ def test_seller_buyer_and_admin_journeys(web, actors, celery_worker, live_reason
     flag_submit(seller=shop_b, identifiers=ids(email=JANE), reason="extortion", order_ref="B-1")
     flag_submit(seller=shop_c, identifiers=ids(email=JANE), reason="extortion", order_ref="C-1")
     flag_submit(seller=shop_d, identifiers=ids(email=JANE), reason="refund_abuse", order_ref="D-1")
+    flag_submit(seller=shop_d, identifiers=ids(email="someone.else@example.com"), reason="other", order_ref="D-2")
     urls = []
 
     # --- seller A: sign in, check the buyer, flag, retract ----------------------------------
@@ -150,7 +151,13 @@ def test_seller_buyer_and_admin_journeys(web, actors, celery_worker, live_reason
     admin.page.locator("#id_review_note").fill("No threats in the messages the seller sent.")
     admin.page.get_by_role("button", name="Overturn (the flag stops counting)").click()
     assert "overturned" in admin.page.inner_text(".messagelist")
+    admin.page.on("request", lambda request: urls.append(request.url))
     admin.goto("/admin/blacklist/flag/")
+    admin.page.locator("#searchbar").fill(JANE.upper())
+    admin.page.get_by_role("button", name="Search").click()
+    admin.page.wait_for_url("**buyer__in=**")
+    assert admin.page.locator("#result_list tbody tr").count() == 4, "Jane's four flags, not D-2"
+    assert "D-2" not in admin.page.inner_text("#result_list")
     admin.shoot("admin-flags")
 
     # --- the outcome, on both sides ------------------------------------------------------------
