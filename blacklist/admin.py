@@ -1,14 +1,14 @@
-"""Admin for sellers, keys, buyers, reasons, flags and the audit trail.
+"""Admin for sellers, keys, reasons, flags and the audit trail (buyers: identity.admin).
 
 Actions call services; nothing here writes flag state directly.
 """
 
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from blacklist.lifecycle import flag_transition
-from blacklist.models import ActorType, ApiKey, AuditEvent, Buyer, BuyerIdentifier, BuyerMerge, Flag, Reason, Seller
+from blacklist.models import ActorType, ApiKey, AuditEvent, Flag, FlagIdentifier, Reason, Seller
 from blacklist.services.keys import api_key_create, api_key_revoke
 from riskhub.admin import ReadOnlyAdmin
 from riskhub.errors import ApplicationError
@@ -77,56 +77,41 @@ class ReasonAdmin(admin.ModelAdmin):
         return False
 
 
-class IdentifierInline(admin.TabularInline):
-    model = BuyerIdentifier
+class FlagIdentifierInline(admin.TabularInline):
+    """The identifiers the flag named (kind and digest prefix), with the buyer each is part of."""
+
+    model = FlagIdentifier
     extra = 0
-    fields = ("kind", "digest", "created_at")
+    fields = ("identifier", "kind", "buyer")
     readonly_fields = fields
     can_delete = False
+    verbose_name_plural = "identifiers named"
 
     def has_add_permission(self, request, obj=None):
         return False
 
-
-@admin.register(Buyer)
-class BuyerAdmin(admin.ModelAdmin):
-    list_display = ("id", "created_at", "needs_score_since", "merged_into", "counting_flags")
-    list_filter = (("needs_score_since", admin.EmptyFieldListFilter),)
-    readonly_fields = ("created_at", "needs_score_since", "merged_into")
-    inlines = [IdentifierInline]
-    show_full_result_count = False
-
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(_counting=Count("flags", filter=Q(flags__status__in=["active", "disputed", "upheld"])))
-        )
+        return super().get_queryset(request).select_related("identifier")
 
-    @admin.display(ordering="_counting", description="counting flags")
-    def counting_flags(self, obj):
-        return obj._counting
+    @admin.display(description="kind")
+    def kind(self, obj):
+        return obj.identifier.kind
 
-
-@admin.register(BuyerMerge)
-class BuyerMergeAdmin(admin.ModelAdmin):
-    list_display = ("merged_buyer_id", "into", "identifiers_moved", "flags_moved", "created_at")
-    raw_id_fields = ("into",)
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    @admin.display(description="buyer")
+    def buyer(self, obj):
+        return f"buyer #{obj.identifier.buyer_id}"
 
 
 @admin.register(Flag)
 class FlagAdmin(admin.ModelAdmin):
-    list_display = ("id", "reason", "seller", "buyer", "order_ref", "status", "occurred_at", "created_at")
+    list_display = ("id", "reason", "seller", "order_ref", "status", "occurred_at", "created_at")
     list_filter = ("status", "reason")
     search_fields = ("=id", "order_ref", "seller__name")
-    raw_id_fields = ("seller", "buyer")
+    raw_id_fields = ("seller",)
+    inlines = [FlagIdentifierInline]
     readonly_fields = (
         "id",
         "seller",
-        "buyer",
         "reason",
         "order_ref",
         "occurred_at",

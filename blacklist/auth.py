@@ -17,47 +17,31 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 @cache
 def _live_key_sql():
-    from scoring.models import SellerPolicy
-
     qn = connection.ops.quote_name
     return (
-        f"SELECT {rows.select_list(ApiKey, 'k')}, {rows.select_list(Seller, 's')}, "  # noqa: S608 - names, not values
-        f"{rows.select_list(SellerPolicy, 'p')} "
+        f"SELECT {rows.select_list(ApiKey, 'k')}, {rows.select_list(Seller, 's')} "  # noqa: S608 - names, not values
         f"FROM {qn(ApiKey._meta.db_table)} k "
         f"LEFT JOIN {qn(Seller._meta.db_table)} s ON s.id = k.seller_id "
-        f"LEFT JOIN {qn(SellerPolicy._meta.db_table)} p ON p.seller_id = s.id "
         "WHERE k.digest = %s AND k.revoked_at IS NULL"
     )
 
 
 def live_key_find(*, digest):
-    """The unrevoked key with this digest, its seller and the seller's policy loaded; or None.
+    """The unrevoked key with this digest, with its seller loaded; or None.
 
-    The same as `ApiKey.objects.select_related("seller", "seller__policy").filter(digest=digest,
+    The same as `ApiKey.objects.select_related("seller").filter(digest=digest,
     revoked_at__isnull=True).first()` (digests are unique), written out because it runs on every
     API request and the ORM spent ~1 ms compiling it each time (riskhub.rows).
     """
-    from scoring.models import SellerPolicy
-
     with connection.cursor() as cursor:
         cursor.execute(_live_key_sql(), [digest])
         row = cursor.fetchone()
     if row is None:
         return None
-    n_key, n_seller = len(ApiKey._meta.concrete_fields), len(Seller._meta.concrete_fields)
+    n_key = len(ApiKey._meta.concrete_fields)
     key = rows.instance(ApiKey, row[:n_key])
-    if key.seller_id is None:
-        return key
-    seller = rows.instance(Seller, row[n_key : n_key + n_seller])
-    ApiKey.seller.field.set_cached_value(key, seller)
-    policy_row = row[n_key + n_seller :]
-    policy_pk = SellerPolicy._meta.concrete_fields.index(SellerPolicy._meta.pk)
-    policy = None if policy_row[policy_pk] is None else rows.instance(SellerPolicy, policy_row)
-    # As select_related does: a missing policy is cached too, so `seller.policy` raises
-    # SellerPolicy.DoesNotExist without a query.
-    Seller.policy.related.set_cached_value(seller, policy)
-    if policy is not None:
-        SellerPolicy.seller.field.set_cached_value(policy, seller)
+    if key.seller_id is not None:
+        ApiKey.seller.field.set_cached_value(key, rows.instance(Seller, row[n_key:]))
     return key
 
 

@@ -9,12 +9,14 @@
     new appeal of an upheld flag for APPEAL_COOLDOWN_DAYS).
 
 Every transition goes through `flag_transition`, which refuses illegal ones with 409, writes
-an audit event, and asks for the buyer's score to be recomputed.
+an audit event, and marks the buyers the flag names for relinking and rescoring.
 """
 
 from django.utils import timezone
 
-from blacklist.models import ActorType, AuditEvent, FlagStatus
+from blacklist.models import ActorType, AuditEvent, FlagIdentifier, FlagStatus
+from identity.marks import buyers_mark, graph_lock_shared
+from identity.models import Identifier
 from riskhub.errors import Conflict
 
 S = FlagStatus
@@ -41,8 +43,6 @@ def audit_record(*, flag_id, action, actor_type, actor_id="", from_status="", to
 
 def flag_transition(*, flag, action, actor_type=ActorType.SYSTEM, actor_id="", note=""):
     """Move a (locked) flag along `action`; raise Conflict when the move is illegal."""
-    from scoring.services import score_request
-
     allowed_from, to_status = TRANSITIONS[action]
     if flag.status not in allowed_from:
         raise Conflict(
@@ -63,5 +63,18 @@ def flag_transition(*, flag, action, actor_type=ActorType.SYSTEM, actor_id="", n
         to_status=to_status,
         note=note,
     )
-    score_request(buyer_ids=[flag.buyer_id])
+    flags_mark_buyers(flag_ids=[flag.pk])
     return flag
+
+
+def flags_mark_buyers(*, flag_ids):
+    """Mark every buyer these flags name for relinking and rescoring, in the caller's transaction.
+
+    A flag's status is evidence twice over: for the score of each buyer it names, and for the
+    links it asserts — a flag that stops counting may split a buyer in two. The graph lock
+    (shared) is taken before the buyers are read, so no relink can move the identifiers between
+    this read and the commit (identity.marks).
+    """
+    graph_lock_shared()
+    named = FlagIdentifier.objects.filter(flag_id__in=list(flag_ids)).values("identifier_id")
+    buyers_mark(buyer_ids=Identifier.objects.filter(pk__in=named).values_list("buyer_id", flat=True))

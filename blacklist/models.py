@@ -3,7 +3,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-from identity.identifiers import IdentifierKind
+from identity.models import Identifier
 
 
 class Seller(models.Model):
@@ -58,51 +58,6 @@ class ApiKey(models.Model):
         return f"{self.prefix}… ({owner})"
 
 
-class Buyer(models.Model):
-    created_at = models.DateTimeField(auto_now_add=True)
-    # Set in the same transaction as any flag change; cleared by the scorer once the score is
-    # recomputed. The sweep re-queues buyers whose mark is older than SCORE_SWEEP_AFTER.
-    needs_score_since = models.DateTimeField(null=True, blank=True)
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-
-    class Meta:
-        indexes = [
-            models.Index(
-                fields=["needs_score_since"],
-                name="buyer_needs_score_idx",
-                condition=Q(needs_score_since__isnull=False),
-            ),
-        ]
-
-    def __str__(self):
-        return f"buyer #{self.pk}"
-
-
-class BuyerIdentifier(models.Model):
-    """A normalised identifier, kept only as HMAC-SHA-256(IDENTIFIER_KEY, kind:value)."""
-
-    digest = models.CharField(max_length=64, unique=True)
-    kind = models.CharField(max_length=24, choices=IdentifierKind.choices)
-    buyer = models.ForeignKey(Buyer, on_delete=models.CASCADE, related_name="identifiers")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self):
-        return f"{self.kind} {self.digest[:12]}…"
-
-
-class BuyerMerge(models.Model):
-    """Record of two buyers found to be one (a flag linked identifiers of both)."""
-
-    merged_buyer_id = models.BigIntegerField(help_text="The buyer that was folded in.")
-    into = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="merges")
-    identifiers_moved = models.PositiveIntegerField(default=0)
-    flags_moved = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self):
-        return f"buyer #{self.merged_buyer_id} → #{self.into_id}"
-
-
 class ReasonKind(models.TextChoices):
     TRUST = "trust"
     LOGISTICS = "logistics"
@@ -154,7 +109,11 @@ COUNTING_STATUSES = (FlagStatus.ACTIVE, FlagStatus.DISPUTED, FlagStatus.UPHELD)
 class Flag(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="flags")
-    buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="flags")
+    # The digests this seller named: the flag counts for a question about any of them, and
+    # naming several together is this seller's claim that they are one buyer (a link).
+    identifiers = models.ManyToManyField(Identifier, through="FlagIdentifier", related_name="flags")
+    # sha256 of the sorted digests: "the same buyer" for idempotency, whatever the links say.
+    buyer_key = models.CharField(max_length=64)
     reason = models.ForeignKey(Reason, on_delete=models.PROTECT, related_name="flags")
     order_ref = models.CharField(max_length=64)
     note = models.TextField(max_length=1000, blank=True)
@@ -166,12 +125,11 @@ class Flag(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["seller", "buyer", "reason", "order_ref"], name="flag_one_per_seller_buyer_reason_order"
+                fields=["seller", "buyer_key", "reason", "order_ref"], name="flag_one_per_seller_buyer_reason_order"
             ),
         ]
         indexes = [
             models.Index(fields=["seller", "-created_at"], name="flag_seller_created_idx"),
-            models.Index(fields=["buyer", "status"], name="flag_buyer_status_idx"),
             models.Index(fields=["status", "occurred_at"], name="flag_status_occurred_idx"),
         ]
 
@@ -181,6 +139,23 @@ class Flag(models.Model):
     @property
     def counts(self):
         return self.status in COUNTING_STATUSES
+
+
+class FlagIdentifier(models.Model):
+    """One identifier a flag named. Two rows of one flag are a link its seller asserted."""
+
+    # Both directions are served by the two composite indexes below, not by per-column ones.
+    flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="+", db_index=False)
+    identifier = models.ForeignKey(Identifier, on_delete=models.PROTECT, related_name="+", db_index=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["flag", "identifier"], name="flagidentifier_unique"),
+        ]
+        indexes = [models.Index(fields=["identifier", "flag"], name="flagidentifier_identifier_idx")]
+
+    def __str__(self):
+        return f"{self.flag_id} names {self.identifier_id}"
 
 
 class ActorType(models.TextChoices):

@@ -10,12 +10,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from blacklist.models import FlagStatus
-from blacklist.selectors import flags_of, reasons_all
+from blacklist.selectors import flags_of, reasons_all, reasons_cached
 from blacklist.serializers import BuyerSerializer, StrictSerializer, choice
 from blacklist.services.flags import flag_retract, flag_submit
+from identity.marks import score_requests_collected
 from riskhub.errors import ApplicationError, error_body, flatten_detail
-from scoring.rules import rules_cached
-from scoring.services import score_requests_collected
 
 CLOCK_SKEW = timezone.timedelta(minutes=5)
 
@@ -36,7 +35,7 @@ class FlagInputSerializer(StrictSerializer):
     note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
     def validate_reason(self, value):
-        if value not in rules_cached():
+        if value not in reasons_cached():
             raise serializers.ValidationError("Unknown reason code; GET /api/v1/reasons lists them.")
         return value
 

@@ -19,16 +19,15 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from blacklist.models import BuyerIdentifier
 from disputes.models import Dispute, DisputeStatus
 from disputes.selectors import (
-    buyer_ids_for,
-    buyer_ids_for_search,
     buyer_other_flags,
+    flags_about,
     identifier_digests,
     seller_track_record,
 )
 from disputes.services.review import dispute_claim, dispute_claim_touch, dispute_release, dispute_resolve
+from identity.models import Identifier
 from riskhub.admin import ReadOnlyAdmin
 from riskhub.errors import ApplicationError
 
@@ -171,13 +170,13 @@ class DisputeAdmin(ReadOnlyAdmin):
             return queryset, False
         if term.startswith(DIGEST_SEARCH):
             digests = [d for d in term[len(DIGEST_SEARCH) :].split(",") if _DIGEST_RE.fullmatch(d)]
-            return queryset.filter(flag__buyer_id__in=buyer_ids_for(digests=digests)), False
+            return queryset.filter(flag_id__in=flags_about(digests=digests)), False
         condition = Q(flag__order_ref=term)
         if _is_uuid(term):
             condition |= Q(pk=term) | Q(flag_id=term)
-        buyer_ids = buyer_ids_for_search(term)
-        if buyer_ids:
-            condition |= Q(flag__buyer_id__in=buyer_ids)
+        digests = identifier_digests(term)
+        if digests:
+            condition |= Q(flag_id__in=flags_about(digests=digests))
         return queryset.filter(condition), False
 
     # --- actions (through the services) ----------------------------------------------------
@@ -263,7 +262,7 @@ class DisputeAdmin(ReadOnlyAdmin):
             query = term
         else:
             digests = identifier_digests(term)
-            known = sorted(set(BuyerIdentifier.objects.filter(digest__in=digests).values_list("digest", flat=True)))
+            known = sorted(set(Identifier.objects.filter(digest__in=digests).values_list("digest", flat=True)))
             query = DIGEST_SEARCH + ",".join(known or digests[:1] or ["0" * 64])
         return HttpResponseRedirect(f"{url}?{urlencode({'q': query})}")
 

@@ -3,35 +3,41 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from blacklist.models import AuditEvent, Buyer, BuyerIdentifier, Flag, FlagStatus
+from blacklist.models import AuditEvent, Flag, FlagIdentifier, FlagStatus
 from disputes.models import Dispute, DisputeStatus
 from identity.identifiers import IdentifierKind, InvalidIdentifier, identifiers_from
-
-
-def buyer_ids_for(*, digests):
-    """Every buyer id the given identifier digests lead to, with the buyers merged into them.
-
-    A merge moves identifiers to the survivor but may leave duplicate flags on the folded buyer:
-    those are still held about the same person, so they are shown (and appealable) too.
-    """
-    found = set(BuyerIdentifier.objects.filter(digest__in=list(digests)).values_list("buyer_id", flat=True))
-    frontier = set(found)
-    while frontier:
-        frontier = set(Buyer.objects.filter(merged_into__in=frontier).values_list("pk", flat=True)) - found
-        found |= frontier
-    return sorted(found)
+from identity.models import Identifier
 
 
 def buyer_flags(*, email_digest):
-    """The flags held about the buyer behind this email digest, newest first, with appeal state."""
+    """The flags held about the buyer behind this email digest, newest first, with appeal state.
+
+    Two kinds, told apart by `named_directly`:
+    - flags naming the email itself — shown whole;
+    - flags naming another identifier that corroborated links join to it (the email's buyer,
+      identity.graph) — `via_kind` says which kind of identifier they named; callers must not
+      show their order reference (it belongs to a transaction the buyer may not recognise, and
+      links can be wrong: the buyer can contest them).
+    A seller that can read mail at an address it linked to someone else's identifier sees nothing
+    new through this: a link one seller alone asserts joins nothing.
+    """
+    own = Identifier.objects.filter(digest=email_digest).values_list("pk", "buyer_id").first()
+    if own is None:
+        return Flag.objects.none()
+    identifier_id, buyer_id = own
+    named = FlagIdentifier.objects.filter(identifier__buyer_id=buyer_id)
     open_dispute = Dispute.objects.filter(flag=OuterRef("pk"), status=DisputeStatus.OPEN)
+    direct = FlagIdentifier.objects.filter(flag=OuterRef("pk"), identifier_id=identifier_id)
+    via = named.filter(flag=OuterRef("pk")).order_by("identifier__kind").values("identifier__kind")[:1]
     return (
-        Flag.objects.filter(buyer_id__in=buyer_ids_for(digests=[email_digest]))
+        Flag.objects.filter(pk__in=named.values("flag_id"))
         .select_related("reason")
         .annotate(
+            named_directly=Exists(direct),
+            via_kind=Subquery(via),
             has_open_dispute=Exists(open_dispute),
             last_upheld_at=Max("disputes__resolved_at", filter=Q(disputes__status=DisputeStatus.UPHELD)),
         )
@@ -99,25 +105,21 @@ def seller_track_record(*, seller):
 
 
 def buyer_other_flags(*, dispute):
-    """The other flags held about the disputed flag's buyer (any seller), newest first."""
-    buyer_ids = {dispute.flag.buyer_id}
-    buyer_ids |= set(Buyer.objects.filter(merged_into=dispute.flag.buyer_id).values_list("pk", flat=True))
+    """The other flags held about the buyers the disputed flag names (any seller), newest first."""
+    buyers = Identifier.objects.filter(flags=dispute.flag_id).values("buyer_id")
+    named = FlagIdentifier.objects.filter(identifier__buyer_id__in=buyers).values("flag_id")
     return (
-        Flag.objects.filter(buyer_id__in=buyer_ids)
+        Flag.objects.filter(pk__in=named)
         .exclude(pk=dispute.flag_id)
         .select_related("seller", "reason")
         .order_by("-created_at")
     )
 
 
-def buyer_ids_for_search(term):
-    """Buyer ids whose identifiers match a raw search term, hashed on the fly and never stored.
-
-    The term is tried as each kind of identifier it normalises as; phone numbers need
-    international format here (there is no country hint in a search box).
-    """
-    digests = identifier_digests(term)
-    return buyer_ids_for(digests=digests) if digests else []
+def flags_about(*, digests):
+    """The flags held about the buyers these digests belong to (admin search)."""
+    buyers = Identifier.objects.filter(digest__in=list(digests)).values("buyer_id")
+    return FlagIdentifier.objects.filter(identifier__buyer_id__in=buyers).values("flag_id")
 
 
 def identifier_digests(term):

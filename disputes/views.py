@@ -19,6 +19,13 @@ from disputes.services.responses import dispute_respond
 from disputes.services.review import dispute_resolve
 from identity.identifiers import MAX_IDENTIFIER_LENGTH, InvalidIdentifier, normalise_email
 
+KIND_WORDS = {
+    "email": "another email address",
+    "phone": "a phone number",
+    "address": "a postal address",
+    "platform_id": "a marketplace account",
+    "payment_fingerprint": "a payment card or account",
+}
 START_ANSWER = "If flags are held about this address, a one-time code is on its way to it."
 
 
@@ -116,14 +123,42 @@ class AppealFlagsApi(BuyerApi):
         id = serializers.UUIDField()
         reason = serializers.CharField(source="reason_id")
         reason_label = serializers.CharField(source="reason.label")
-        order_ref = serializers.CharField()
+        order_ref = serializers.SerializerMethodField(
+            help_text="The seller's order reference; null for a flag reached through a link."
+        )
         occurred_at = serializers.DateTimeField()
         created_at = serializers.DateTimeField()
         status = serializers.CharField()
         appealable = serializers.SerializerMethodField()
+        named = serializers.SerializerMethodField(
+            help_text='"direct": the flag names your email. "linked": it names another identifier that '
+            "several sellers independently linked to your email (see `via`)."
+        )
+        via = serializers.SerializerMethodField(
+            help_text="For a linked flag, the kind of identifier it named (phone, address, …); else null."
+        )
+        explanation = serializers.SerializerMethodField()
 
         def get_appealable(self, flag) -> bool:
             return flag_appealable(flag)
+
+        def get_order_ref(self, flag) -> str | None:
+            return flag.order_ref if flag.named_directly else None
+
+        def get_named(self, flag) -> str:
+            return "direct" if flag.named_directly else "linked"
+
+        def get_via(self, flag) -> str | None:
+            return None if flag.named_directly else flag.via_kind
+
+        def get_explanation(self, flag) -> str:
+            if flag.named_directly:
+                return "This flag names your email address."
+            kind = KIND_WORDS.get(flag.via_kind, "an identifier")
+            return (
+                f"This flag names {kind} that several sellers independently linked to your email. "
+                "If it is not yours, contest the link (POST /api/v1/appeals/links)."
+            )
 
     @extend_schema(
         operation_id="appeals_flags",

@@ -153,6 +153,12 @@ CELERY_BEAT_SCHEDULE = {
 # How long a buyer may stay marked "needs a score" before the sweep re-queues it.
 SCORE_SWEEP_AFTER = timedelta(seconds=env_int("SCORE_SWEEP_AFTER_SECONDS", 60, minimum=0))
 
+# Identity as evidence (identity.graph): other sellers' flags travel across a link between two
+# identifiers only when this many distinct sellers assert it; an identifier linked to more than
+# LINK_HUB_LIMIT identifiers of one kind (a parcel locker, a relay email) links nothing.
+LINK_MIN_SELLERS = env_int("LINK_MIN_SELLERS", 2, minimum=2)
+LINK_HUB_LIMIT = env_int("LINK_HUB_LIMIT", 5, minimum=1)
+
 # --- API ------------------------------------------------------------------------------------
 MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 1_048_576, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES

@@ -2,7 +2,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from blacklist.models import Buyer, Seller
+from blacklist.models import Seller
+from identity.models import Buyer
 
 
 class BuyerScore(models.Model):

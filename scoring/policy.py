@@ -61,6 +61,15 @@ class Voice:
 
 
 @dataclass(frozen=True)
+class SellerVoice:
+    """What one seller adds to one reason, as precomputed: enough to combine buyers later."""
+
+    strength: float
+    disputed: int = 0
+    stale: bool = False
+
+
+@dataclass(frozen=True)
 class ReasonSummary:
     code: str
     sellers: int
@@ -69,6 +78,7 @@ class ReasonSummary:
     risk: float
     disputed: int = 0
     stale: int = 0
+    voices: Mapping[int, SellerVoice] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -146,20 +156,52 @@ def score_voices(voices: Iterable[Voice], rules: Mapping[str, ReasonRule], now: 
         strength = rule.weight * max(0.0, min(1.0, v.trust)) * fresh if rule.kind == TRUST else 0.0
         by_reason.setdefault(v.reason, []).append((v, strength, age_days))
 
-    reasons = {}
-    for code, entries in by_reason.items():
-        reasons[code] = ReasonSummary(
-            code=code,
-            sellers=len({v.seller_id for v, _, _ in entries}),
-            seller_ids=frozenset(v.seller_id for v, _, _ in entries),
+    reasons = {
+        code: summarise(
+            code,
+            {
+                v.seller_id: SellerVoice(strength=s, disputed=v.disputed, stale=age > STALE_AFTER_DAYS)
+                for v, s, age in entries
+            },
             last_flagged_at=max(v.last_at for v, _, _ in entries),
-            risk=combine(s for _, s, _ in entries),
-            disputed=sum(v.disputed for v, _, _ in entries),
-            stale=sum(1 for _, _, age in entries if age > STALE_AFTER_DAYS),
         )
+        for code, entries in by_reason.items()
+    }
     trust_risks = [r.risk for c, r in reasons.items() if rules[c].kind == TRUST]
     sellers = set().union(*(r.seller_ids for r in reasons.values())) if reasons else set()
     return Breakdown(score=to_score(combine(trust_risks)), reporting_sellers=len(sellers), reasons=reasons)
+
+
+def summarise(code: str, voices: Mapping[int, SellerVoice], *, last_flagged_at: datetime) -> ReasonSummary:
+    """One reason's summary from its sellers' voices (one per seller)."""
+    return ReasonSummary(
+        code=code,
+        sellers=len(voices),
+        seller_ids=frozenset(voices),
+        last_flagged_at=last_flagged_at,
+        risk=combine(v.strength for v in voices.values()),
+        disputed=sum(v.disputed for v in voices.values()),
+        stale=sum(1 for v in voices.values() if v.stale),
+        voices=dict(voices),
+    )
+
+
+def reasons_merge(parts: Iterable[Mapping[str, ReasonSummary]]) -> dict[str, ReasonSummary]:
+    """Several buyers' precomputed reasons as one: what a decision about identifiers spread over
+    several buyers reads. One seller stays one voice per reason across them (its strongest: the
+    same seller's freshest flag), so asking with more identifiers never counts anyone twice."""
+    parts = [p for p in parts if p]
+    if len(parts) == 1:
+        return dict(parts[0])
+    voices, last = {}, {}
+    for part in parts:
+        for code, summary in part.items():
+            merged = voices.setdefault(code, {})
+            for seller, voice in summary.voices.items():
+                if seller not in merged or voice.strength > merged[seller].strength:
+                    merged[seller] = voice
+            last[code] = max(last.get(code, summary.last_flagged_at), summary.last_flagged_at)
+    return {code: summarise(code, v, last_flagged_at=last[code]) for code, v in voices.items()}
 
 
 def score_flags(flags: Iterable[FlagFact], rules: Mapping[str, ReasonRule], now: datetime) -> Breakdown:

@@ -1,41 +1,39 @@
-"""Reason rules (weights, half-lives, conditions) read from the Reason table.
+"""Reason rules (weights, half-lives, conditions) as scoring.policy reads them.
 
-Decisions read them on every request, so they are cached in-process for a short while;
-admin edits take effect within RULES_TTL seconds everywhere.
+Built from the reasons blacklist.selectors caches, so admin edits take effect within its TTL.
 """
 
-import time
-
-from blacklist.models import Reason
+from blacklist.selectors import reasons_cached, reasons_forget
 from scoring.policy import ReasonRule
 
-RULES_TTL = 30.0
-_cache = {"at": 0.0, "rules": None}
+_built = {"from": None, "rules": None}
+
+
+def _rule(r):
+    return ReasonRule(
+        code=r.code,
+        label=r.label,
+        kind=r.kind,
+        weight=r.weight,
+        half_life_days=r.half_life_days,
+        max_age_days=r.max_age_days,
+        condition=r.condition,
+        condition_payment=r.condition_payment,
+    )
 
 
 def rules_load():
-    return {
-        r.code: ReasonRule(
-            code=r.code,
-            label=r.label,
-            kind=r.kind,
-            weight=r.weight,
-            half_life_days=r.half_life_days,
-            max_age_days=r.max_age_days,
-            condition=r.condition,
-            condition_payment=r.condition_payment,
-        )
-        for r in Reason.objects.all()
-    }
+    """Fresh from the database (jobs: a full rescore must not use rules up to a TTL old)."""
+    reasons_forget()
+    return rules_cached()
 
 
 def rules_cached():
-    now = time.monotonic()
-    if _cache["rules"] is None or now - _cache["at"] > RULES_TTL:
-        _cache["rules"] = rules_load()
-        _cache["at"] = now
-    return _cache["rules"]
+    rows = reasons_cached()
+    if _built["from"] is not rows:
+        _built["rules"], _built["from"] = {code: _rule(r) for code, r in rows.items()}, rows
+    return _built["rules"]
 
 
 def rules_forget():
-    _cache["rules"] = None
+    reasons_forget()

@@ -1,101 +1,135 @@
 """Reads for decisions and policies. The decision path never aggregates flags."""
 
-from functools import cache
+import json
+import uuid
+from datetime import UTC, datetime
 
 from django.db import connection
 
-from blacklist.models import COUNTING_STATUSES, Flag
-from blacklist.services.identity import buyers_by_digest_sql
-from riskhub import rows
+from blacklist.models import COUNTING_STATUSES
 from scoring import policy
-from scoring.models import BuyerScore, SellerPolicy
+from scoring.models import SellerPolicy
 from scoring.rules import rules_cached
 from scoring.services import breakdown_from_json
 
 
 def policy_of(*, seller):
     """The seller's policy as plain data (defaults when it never set one)."""
-    try:
-        row = seller.policy
-    except SellerPolicy.DoesNotExist:
-        return policy.Policy()
+    row = SellerPolicy.objects.filter(seller=seller).first()
+    return _policy(row.review_at, row.no_ship_at, row.own_flags_block, row.reason_overrides) if row else policy.Policy()
+
+
+def _policy(review_at, no_ship_at, own_flags_block, overrides):
+    if isinstance(overrides, str):  # SQLite hands JSON back as text
+        overrides = json.loads(overrides)
     return policy.Policy(
-        review_at=row.review_at,
-        no_ship_at=row.no_ship_at,
-        own_flags_block=row.own_flags_block,
-        reason_overrides=dict(row.reason_overrides or {}),
+        review_at=review_at, no_ship_at=no_ship_at, own_flags_block=own_flags_block, reason_overrides=overrides or {}
     )
+
+
+class OwnFlag:
+    """One of the asking seller's own counting flags, as the decision shows it."""
+
+    __slots__ = ("pk", "reason_id", "order_ref", "status", "created_at")
+
+    def __init__(self, pk, reason_id, order_ref, status, created_at):
+        self.pk, self.reason_id, self.order_ref, self.status, self.created_at = (
+            pk,
+            reason_id,
+            order_ref,
+            status,
+            created_at,
+        )
+
+
+class ScoreRow:
+    """A buyer's precomputed score as the decision reads it."""
+
+    __slots__ = ("buyer_id", "score", "reporting_sellers", "reasons", "computed_at")
+
+    def __init__(self, buyer_id, score, reporting_sellers, reasons, computed_at):
+        self.buyer_id, self.score, self.reporting_sellers = buyer_id, score, reporting_sellers
+        self.reasons = json.loads(reasons) if isinstance(reasons, str) else reasons
+        self.computed_at = computed_at
 
 
 def decision_for(*, seller, identifiers, order=None):
-    """The decision for `seller` about the buyer these identifiers describe.
+    """The decision for `seller` about the order whose buyer these identifiers describe.
 
-    1. Find the buyer(s) by digest; none → nothing known.
-    2. Read the precomputed score row (several buyers: the riskiest one).
-    3. Read the asking seller's own counting flags on them.
+    1. Find the buyers (components) the digests belong to; none → nothing known.
+    2. Read their precomputed score rows, the seller's own counting flags naming any identifier
+       of theirs, and the seller's policy — one statement (`_decision_rows`).
+    3. One buyer: its breakdown as stored. Several (the asker named identifiers no corroborated
+       link joins): their breakdowns combined, one voice per seller and reason across them
+       (policy.reasons_merge). This answer only: asking links nothing.
     4. Apply the seller's policy (scoring.policy.decide).
-    Steps 1–3 are one query (`_decision_rows`). Returns (Decision, own flags, score row or None).
+    Returns (Decision, own flags, the newest score row or None).
     """
     order = order or {}
-    scores, own_flags = _decision_rows(seller=seller, digests=[i.digest for i in identifiers])
-    score_row = max(scores, key=lambda r: (r.score, r.reporting_sellers), default=None)
-    rules = rules_cached()
+    scores, own_flags, seller_policy = _decision_rows(seller=seller, digests=[i.digest for i in identifiers])
+    reasons = policy.reasons_merge(breakdown_from_json(row.reasons) for row in scores)
     decision = policy.decide(
-        reasons=breakdown_from_json(score_row.reasons if score_row else {}),
-        rules=rules,
-        policy=policy_of(seller=seller),
+        reasons=reasons,
+        rules=rules_cached(),
+        policy=seller_policy,
         own_reasons={f.reason_id for f in own_flags},
         payment_method=order.get("payment_method"),
     )
-    return decision, own_flags, score_row
+    newest = max(scores, key=lambda row: row.computed_at, default=None)
+    return decision, own_flags, newest
 
 
-# Steps 1–3 run on every decision request, so they are written out as SQL: the ORM spent more
-# time compiling these small queries than everything else in a decision (riskhub.rows), and one
-# round trip costs less than three.
-
-
-def _decision_rows(*, seller, digests):
-    """The score rows of the buyers these digests name, and the seller's own counting flags on
-    those buyers, newest first — in one statement.
-
-    Each row is one buyer joined to its score row (if any) and to one of the seller's flags on it
-    (if any), so a buyer's score repeats on each of its flags.
-    """
-    if not digests:
-        return [], []
-    buyers_sql, params = buyers_by_digest_sql(digests)
-    with connection.cursor() as cursor:
-        cursor.execute(_decision_sql(connection.vendor, buyers_sql), [*params, seller.pk, *_COUNTING])
-        found = cursor.fetchall()
-    n_score = len(BuyerScore._meta.concrete_fields)
-    score_pk, flag_pk = _pk_index(BuyerScore), _pk_index(Flag)
-    scores, own_flags = {}, []
-    for row in found:
-        score, flag = row[1 : 1 + n_score], row[1 + n_score :]
-        if score[score_pk] is not None and row[0] not in scores:
-            scores[row[0]] = rows.instance(BuyerScore, score)
-        if flag[flag_pk] is not None:
-            own_flags.append(rows.instance(Flag, flag))
-    return list(scores.values()), own_flags
-
-
+# Runs on every decision request, so it is written out as one statement: one round trip instead
+# of three, and no ORM compilation per request (docs/benchmarks.md). Each result row is tagged:
+#   'p' — the seller's policy (always exactly one row; NULLs when the seller never set one)
+#   's' — one asked buyer's score row
+#   'f' — one of the seller's own counting flags naming an identifier of an asked buyer
+_DECISION_SQL = """
+WITH asked AS (
+    SELECT DISTINCT buyer_id FROM identity_identifier WHERE digest IN ({digests})
+)
+SELECT 'p' AS tag, p.review_at AS n1, p.no_ship_at AS n2, CAST(p.own_flags_block AS INTEGER) AS n3,
+       p.reason_overrides AS data, NULL AS flag_id, NULL AS reason_id, NULL AS order_ref, NULL AS status,
+       NULL AS moment
+  FROM (SELECT 1 AS one) AS always
+  LEFT JOIN scoring_sellerpolicy p ON p.seller_id = %s
+UNION ALL
+SELECT 's', s.buyer_id, s.score, s.reporting_sellers, s.reasons, NULL, NULL, NULL, NULL, s.computed_at
+  FROM asked JOIN scoring_buyerscore s ON s.buyer_id = asked.buyer_id
+UNION ALL
+SELECT 'f', NULL, NULL, NULL, NULL, CAST(f.id AS TEXT), f.reason_id, f.order_ref, f.status, f.created_at
+  FROM blacklist_flag f
+ WHERE f.seller_id = %s AND f.status IN ({counting}) AND f.id IN (
+       SELECT fi.flag_id
+         FROM asked
+         JOIN identity_identifier i ON i.buyer_id = asked.buyer_id
+         JOIN blacklist_flagidentifier fi ON fi.identifier_id = i.id)
+"""
 _COUNTING = [str(s) for s in COUNTING_STATUSES]
 
 
-def _pk_index(model):
-    return model._meta.concrete_fields.index(model._meta.pk)
+def _decision_rows(*, seller, digests):
+    """(score rows, own flags newest first, policy) for these digests, in one statement."""
+    if not digests:
+        return [], [], policy_of(seller=seller)
+    sql = _DECISION_SQL.format(digests=", ".join(["%s"] * len(digests)), counting=", ".join(["%s"] * len(_COUNTING)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*digests, seller.pk, seller.pk, *_COUNTING])
+        found = cursor.fetchall()
+    scores, own, seller_policy = [], [], policy.Policy()
+    for tag, n1, n2, n3, data, flag_id, reason_id, order_ref, status, moment in found:
+        if tag == "p" and n1 is not None:
+            seller_policy = _policy(n1, n2, bool(n3), data)
+        elif tag == "s":
+            scores.append(ScoreRow(n1, n2, n3, data, _aware(moment)))
+        elif tag == "f":
+            own.append(OwnFlag(uuid.UUID(str(flag_id)), reason_id, order_ref, status, _aware(moment)))
+    own.sort(key=lambda f: f.created_at, reverse=True)
+    return scores, own, seller_policy
 
 
-@cache
-def _decision_sql(vendor, buyers_sql):
-    qn = connection.ops.quote_name
-    flag = {f.name: qn(f.column) for f in Flag._meta.concrete_fields}
-    return (
-        f"WITH buyers AS ({buyers_sql}) "  # noqa: S608 - names from model metadata, values bound
-        f"SELECT buyers.buyer_id, {rows.select_list(BuyerScore, 's')}, {rows.select_list(Flag, 'f')} FROM buyers "
-        f"LEFT JOIN {qn(BuyerScore._meta.db_table)} s ON s.{qn(BuyerScore._meta.pk.column)} = buyers.buyer_id "
-        f"LEFT JOIN {qn(Flag._meta.db_table)} f ON f.{flag['buyer']} = buyers.buyer_id "
-        f"AND f.{flag['seller']} = %s AND f.{flag['status']} IN ({rows.placeholders(_COUNTING)}) "
-        f"ORDER BY f.{flag['created_at']} DESC"
-    )
+def _aware(moment):
+    """PostgreSQL returns aware datetimes; SQLite (make run) returns naive UTC text."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

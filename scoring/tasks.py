@@ -7,11 +7,12 @@ whose worker died; the sweep covers anything lost beyond that.
 
 from celery import shared_task
 
+from identity.marks import SCORE_TASK
 from riskhub.celery import RETRY_TRANSIENT
 from scoring import services
 
 
-@shared_task(**RETRY_TRANSIENT)
+@shared_task(name=SCORE_TASK, **RETRY_TRANSIENT)
 def score_buyers(buyer_ids):
     return services.score_recompute(buyer_ids=buyer_ids)
 

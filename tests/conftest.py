@@ -103,9 +103,14 @@ def ids(**buyer):
     return identifiers_from(buyer, country=country)
 
 
+def buyer_id_of(flag):
+    """The buyer (component) holding the first identifier a flag names."""
+    return flag.identifiers.order_by("pk").values_list("buyer_id", flat=True).first()
+
+
 def rescore(*buyer_ids):
     """Compute scores synchronously (unit and API tests; integration tests use the worker)."""
-    from blacklist.models import Buyer
+    from identity.models import Buyer
 
     score_recompute(buyer_ids=buyer_ids or list(Buyer.objects.values_list("pk", flat=True)))
 

@@ -20,7 +20,7 @@ from blacklist.models import ActorType, Flag, FlagStatus
 from disputes.auth import buyer_token_issue
 from disputes.crypto import seal
 from disputes.models import AppealCode, Dispute, DisputeStatus
-from disputes.selectors import appeal_blocked_until, buyer_ids_for
+from disputes.selectors import appeal_blocked_until, buyer_flags
 from disputes.services.notices import CONTACT_PURPOSE, dispute_notify_seller
 from identity.identifiers import IdentifierKind, digest, normalise_email, redact
 from riskhub.errors import ApplicationError, Conflict, NotFound
@@ -71,8 +71,7 @@ def appeal_start(*, email, ip):
     digest_ = email_digest(email)
     _limit("start_ip", _ip_key(ip))
     _limit("start_email", digest_)
-    buyer_ids = buyer_ids_for(digests=[digest_])
-    if buyer_ids and Flag.objects.filter(buyer_id__in=buyer_ids).exists():
+    if buyer_flags(email_digest=digest_).exists():
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
         now = timezone.now()
         with transaction.atomic():
@@ -132,15 +131,16 @@ def appeal_session(*, email, code, ip):
 def appeal_create(*, buyer, flag_id, statement):
     """Contest one flag of this buyer; returns the open Dispute.
 
-    1. Lock the flag, found only among the buyer's own flags (anyone else's → 404).
+    1. Lock the flag, found only among the flags held about this buyer (buyer_flags; anyone
+       else's → 404).
     2. Refuse a second open appeal, and an upheld flag within APPEAL_COOLDOWN_DAYS (409).
     3. Move the flag to `disputed` (audited; the score keeps counting it) and record the appeal,
        with the buyer's address sealed for the outcome mail.
     4. Once committed, tell the flag's seller.
     """
-    buyer_ids = buyer_ids_for(digests=[buyer.email_digest])
+    held = buyer_flags(email_digest=buyer.email_digest).values("pk")
     with transaction.atomic():
-        flag = Flag.objects.select_for_update().filter(pk=flag_id, buyer_id__in=buyer_ids).first()
+        flag = Flag.objects.select_for_update().filter(pk=flag_id, pk__in=held).first()
         if flag is None:
             raise NotFound("No such flag.")
         if Dispute.objects.filter(flag=flag, status=DisputeStatus.OPEN).exists():

@@ -40,8 +40,9 @@ def retention_purge(*, now=None, days=None):
             )
             if not ids:
                 break
-            purged["disputes"] += Dispute.objects.filter(flag_id__in=ids).delete()[0]
-            purged["flags"] += Flag.objects.filter(pk__in=ids).delete()[0]
+            purged["disputes"] += Dispute.objects.filter(flag_id__in=ids).delete()[1].get(Dispute._meta.label, 0)
+            # Counted by model: the delete cascades to the rows naming the flag's identifiers.
+            purged["flags"] += Flag.objects.filter(pk__in=ids).delete()[1].get(Flag._meta.label, 0)
     purged["codes"] = AppealCode.objects.filter(expires_at__lt=now - CODE_KEEP).delete()[0]
     if any(purged.values()):
         logger.info("retention: purged %(flags)d flags, %(disputes)d disputes, %(codes)d codes", purged)

@@ -5,10 +5,7 @@ from scoring.services.policies import policy_update
 from scoring.services.scores import (
     breakdown_from_json,
     breakdown_to_json,
-    score_enqueue,
     score_recompute,
-    score_request,
-    score_requests_collected,
     score_sweep,
 )
 from scoring.services.trust import seller_trust_recompute
@@ -18,10 +15,7 @@ __all__ = [
     "breakdown_to_json",
     "flags_expire",
     "policy_update",
-    "score_enqueue",
     "score_recompute",
-    "score_request",
-    "score_requests_collected",
     "score_rescore",
     "score_sweep",
     "seller_trust_recompute",

@@ -10,8 +10,11 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from blacklist.models import COUNTING_STATUSES, ActorType, AuditEvent, Buyer, Flag, FlagStatus, Reason
-from scoring.services.scores import CHUNK, score_enqueue, score_recompute, score_request
+from blacklist.lifecycle import flags_mark_buyers
+from blacklist.models import COUNTING_STATUSES, ActorType, AuditEvent, Flag, FlagIdentifier, FlagStatus, Reason
+from identity.marks import score_enqueue
+from identity.models import Buyer, Identifier
+from scoring.services.scores import CHUNK, score_recompute
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +34,10 @@ def flags_expire(*, now=None, chunk=5000):
         stale = Flag.objects.filter(reason=reason, status__in=EXPIRABLE, occurred_at__lt=cutoff)
         while True:
             with transaction.atomic():
-                rows = list(stale.select_for_update(skip_locked=True).values_list("pk", "buyer_id", "status")[:chunk])
+                rows = list(stale.select_for_update(skip_locked=True).values_list("pk", "status")[:chunk])
                 if not rows:
                     break
-                Flag.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(
+                Flag.objects.filter(pk__in=[pk for pk, _ in rows]).update(
                     status=FlagStatus.EXPIRED, status_changed_at=now
                 )
                 AuditEvent.objects.bulk_create(
@@ -46,9 +49,9 @@ def flags_expire(*, now=None, chunk=5000):
                         to_status=FlagStatus.EXPIRED,
                         note=f"older than {reason.max_age_days} days",
                     )
-                    for pk, _, status in rows
+                    for pk, status in rows
                 )
-                score_request(buyer_ids={buyer_id for _, buyer_id, _ in rows})
+                flags_mark_buyers(flag_ids=[pk for pk, _ in rows])
             expired += len(rows)
     if expired:
         logger.info("expired %d flags", expired)
@@ -69,19 +72,23 @@ def _buyer_id_chunks(buyers, chunk):
 def score_rescore(*, buyer_ids=None, seller_ids=None, inline=False, chunk=CHUNK, progress=None):
     """Rebuild the scores of some buyers (all scored ones by default) as their flags age.
 
-    1. Pick the buyers: the given ids, those flagged by the given sellers, or every unmerged
-       buyer with a counting flag.
+    1. Pick the buyers: the given ids, those holding an identifier the given sellers flagged, or
+       every buyer holding an identifier named by a counting flag.
     2. Per chunk: mark them as needing a score (so a lost task is swept up later), then
        recompute in this process (`inline`) or enqueue one task per chunk for the workers.
     Returns how many buyers were requested.
     """
-    buyers = Buyer.objects.filter(merged_into__isnull=True)
+    buyers = Buyer.objects.all()
     if buyer_ids is not None:
         buyers = buyers.filter(pk__in=list(buyer_ids))
+    flags = None
     if seller_ids is not None:
-        buyers = buyers.filter(Exists(Flag.objects.filter(buyer=OuterRef("pk"), seller_id__in=list(seller_ids))))
-    if buyer_ids is None and seller_ids is None:
-        buyers = buyers.filter(Exists(Flag.objects.filter(buyer=OuterRef("pk"), status__in=COUNTING_STATUSES)))
+        flags = FlagIdentifier.objects.filter(flag__seller_id__in=list(seller_ids))
+    elif buyer_ids is None:
+        flags = FlagIdentifier.objects.filter(flag__status__in=COUNTING_STATUSES)
+    if flags is not None:
+        named = Identifier.objects.filter(buyer=OuterRef("pk"), pk__in=flags.values("identifier_id"))
+        buyers = buyers.filter(Exists(named))
     total = 0
     for ids in _buyer_id_chunks(buyers, chunk):
         if inline:

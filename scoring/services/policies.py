@@ -15,7 +15,6 @@ def policy_update(*, seller, review_at, no_ship_at, own_flags_block, reason_over
             "reason_overrides": dict(reason_overrides or {}),
         },
     )
-    seller.policy = row  # the request's cached seller sees the new policy
     return policy.Policy(
         review_at=row.review_at,
         no_ship_at=row.no_ship_at,

@@ -1,8 +1,9 @@
-"""Computing scores: request, recompute, sweep, full rescore."""
+"""Computing scores: recompute (relink first), sweep.
 
-import contextvars
+Marks and wake-ups live in identity.marks; this module consumes them.
+"""
+
 import logging
-from contextlib import contextmanager
 from datetime import datetime
 
 from django.conf import settings
@@ -10,7 +11,9 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from blacklist.models import COUNTING_STATUSES, Buyer, Flag, FlagStatus
+from blacklist.models import COUNTING_STATUSES, Flag, FlagStatus
+from blacklist.services.links import buyers_relink
+from identity.models import Buyer
 from scoring import policy
 from scoring.models import BuyerScore
 from scoring.rules import rules_load
@@ -18,58 +21,18 @@ from scoring.rules import rules_load
 logger = logging.getLogger(__name__)
 
 CHUNK = 2000
-TASK_CHUNK = 500
-_collector = contextvars.ContextVar("score_collector", default=None)
-
-
-def score_request(*, buyer_ids):
-    """Mark buyers as needing a score — in the caller's transaction — and enqueue on commit.
-
-    The mark is what guarantees the score: if the task is lost (worker killed, Redis emptied),
-    the sweep finds the mark and recomputes. A fresh timestamp on every request makes the
-    scorer's compare-and-clear fail if a flag lands while a recompute is running.
-    """
-    ids = sorted(set(buyer_ids))
-    Buyer.objects.filter(pk__in=ids).update(needs_score_since=timezone.now())
-    collector = _collector.get()
-    if collector is not None:
-        transaction.on_commit(lambda: collector.update(ids))
-    else:
-        transaction.on_commit(lambda: score_enqueue(buyer_ids=ids), robust=True)
-
-
-@contextmanager
-def score_requests_collected():
-    """Collect the score requests committed inside the block; enqueue them together at its end."""
-    collected = set()
-    token = _collector.set(collected)
-    try:
-        yield collected
-    finally:
-        _collector.reset(token)
-        if collected:
-            score_enqueue(buyer_ids=sorted(collected))
-
-
-def score_enqueue(*, buyer_ids, chunk=TASK_CHUNK):
-    from scoring.tasks import score_buyers
-
-    ids = list(buyer_ids)
-    size = chunk
-    for start in range(0, len(ids), size):
-        chunk = ids[start : start + size]
-        try:
-            score_buyers.delay(chunk)
-        except Exception:  # broker down: the marks stay, the sweep recovers them
-            logger.warning("could not enqueue scoring of %d buyers; the sweep will recover them", len(chunk))
 
 
 def _voices_by_buyer(buyer_ids):
-    """{buyer id: [Voice]}: one SQL aggregate, one row per buyer, reason and seller."""
+    """{buyer id: [Voice]}: one SQL aggregate, one row per buyer, reason and seller.
+
+    A flag counts for every buyer holding an identifier it names; naming two identifiers of one
+    buyer still makes it one voice (grouped by seller), and one flag (distinct in `disputed`).
+    """
     rows = (
-        Flag.objects.filter(buyer_id__in=buyer_ids, status__in=COUNTING_STATUSES)
-        .values_list("buyer_id", "reason_id", "seller_id", "seller__trust")
-        .annotate(last_at=Max("occurred_at"), disputed=Count("id", filter=Q(status=FlagStatus.DISPUTED)))
+        Flag.objects.filter(identifiers__buyer_id__in=buyer_ids, status__in=COUNTING_STATUSES)
+        .values_list("identifiers__buyer_id", "reason_id", "seller_id", "seller__trust")
+        .annotate(last_at=Max("occurred_at"), disputed=Count("id", distinct=True, filter=Q(status=FlagStatus.DISPUTED)))
         .order_by()
     )
     voices = {}
@@ -81,51 +44,61 @@ def _voices_by_buyer(buyer_ids):
 
 
 def breakdown_to_json(breakdown):
+    """The stored form of a breakdown. `voices` ({seller id: [strength, disputed, stale]}) is
+    what lets a decision combine several buyers without reading their flags (policy.reasons_merge)."""
     return {
         code: {
             "sellers": r.sellers,
-            "seller_ids": sorted(r.seller_ids),
             "last_flagged_at": r.last_flagged_at.isoformat(),
             "risk": round(r.risk, 6),
             "disputed": r.disputed,
             "stale": r.stale,
+            "voices": {str(s): [round(v.strength, 6), v.disputed, int(v.stale)] for s, v in sorted(r.voices.items())},
         }
         for code, r in breakdown.reasons.items()
     }
 
 
 def breakdown_from_json(data):
-    return {
-        code: policy.ReasonSummary(
-            code=code,
-            sellers=r["sellers"],
-            seller_ids=frozenset(r["seller_ids"]),
-            last_flagged_at=datetime.fromisoformat(r["last_flagged_at"]),
-            risk=r["risk"],
-            disputed=r.get("disputed", 0),
-            stale=r.get("stale", 0),
-        )
-        for code, r in (data or {}).items()
+    return {code: _reason_from_json(code, r) for code, r in (data or {}).items()}
+
+
+def _reason_from_json(code, r):
+    voices = {
+        int(s): policy.SellerVoice(strength=v[0], disputed=v[1], stale=bool(v[2])) for s, v in r["voices"].items()
     }
+    return policy.ReasonSummary(
+        code=code,
+        sellers=r["sellers"],
+        seller_ids=frozenset(voices),
+        last_flagged_at=datetime.fromisoformat(r["last_flagged_at"]),
+        risk=r["risk"],
+        disputed=r.get("disputed", 0),
+        stale=r.get("stale", 0),
+        voices=voices,
+    )
 
 
 def score_recompute(*, buyer_ids, now=None, rules=None):
-    """Rebuild the scores of these buyers from their flags (idempotent); returns how many.
+    """Relink, then rebuild the scores of these buyers from their flags (idempotent); returns how many.
 
-    1. Note each buyer's "needs score" mark as it is now.
-    2. Aggregate the counting flags in SQL to one voice per buyer, reason and seller.
-    3. Score in Python (scoring.policy) and upsert the score rows.
-    4. Clear each mark only if it is unchanged — a flag that arrived meanwhile keeps it set.
+    Per chunk:
+    1. Relink the region around the buyers (blacklist.services.links): links may have been
+       corroborated or weakened since; this yields the buyers whose score can have moved.
+    2. Note each one's "needs score" mark as it is now.
+    3. Aggregate the counting flags in SQL to one voice per buyer, reason and seller; score in
+       Python (scoring.policy).
+    4. Under the buyers' row locks, write the score and clear the mark of each buyer whose mark
+       is unchanged. A buyer whose evidence changed meanwhile keeps both its old score and its
+       new mark: the recompute that change asked for writes the newer score, never this one.
     """
     now = now or timezone.now()
     rules = rules or rules_load()
     done = 0
     ids = list(buyer_ids)
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        marks = dict(
-            Buyer.objects.filter(pk__in=chunk, merged_into__isnull=True).values_list("pk", "needs_score_since")
-        )
+        affected = buyers_relink(buyer_ids=ids[start : start + CHUNK])
+        marks = dict(Buyer.objects.filter(pk__in=affected).values_list("pk", "needs_score_since"))
         voices = _voices_by_buyer(list(marks))
         rows = []
         for buyer_id in marks:
@@ -139,13 +112,35 @@ def score_recompute(*, buyer_ids, now=None, rules=None):
                     computed_at=now,
                 )
             )
-        _upsert_scores(rows)
-        _clear_marks({pk: mark for pk, mark in marks.items() if mark is not None})
-        done += len(rows)
+        done += _write_if_unchanged(rows, marks)
     return done
 
 
 _SCORE_FIELDS = ("buyer", "score", "reporting_sellers", "reasons", "computed_at")
+
+
+def _write_if_unchanged(rows, marks):
+    """Compare-and-write: lock the buyers (in id order), then upsert the scores and clear the
+    marks of those whose mark still holds the value read before. Returns how many were written.
+
+    The comparison is made in Python and the clear done by primary key, so the database never has
+    to match (id, mark) pairs — a rescore marks whole chunks with one timestamp.
+    """
+    if not rows:
+        return 0
+    with transaction.atomic():
+        current = dict(
+            Buyer.objects.select_for_update()
+            .filter(pk__in=list(marks))
+            .order_by("pk")
+            .values_list("pk", "needs_score_since")
+        )
+        fresh = [row for row in rows if row.buyer_id in current and current[row.buyer_id] == marks[row.buyer_id]]
+        _upsert_scores(fresh)
+        Buyer.objects.filter(pk__in=[row.buyer_id for row in fresh], needs_score_since__isnull=False).update(
+            needs_score_since=None
+        )
+    return len(fresh)
 
 
 def _upsert_scores(rows):
@@ -165,28 +160,8 @@ def _upsert_scores(rows):
         + ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
     )
     params = [[f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] for row in rows]
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.executemany(sql, params)
-
-
-def _clear_marks(marks):
-    """Compare-and-clear: clear each buyer's mark only if it still holds the value read before.
-
-    The rows are locked (in id order) and compared in Python, then cleared by primary key, so
-    the database never has to match (id, mark) pairs — a rescore marks whole chunks with one
-    timestamp, which makes an index on the mark useless for that match.
-    """
-    if not marks:
-        return
-    with transaction.atomic():
-        current = dict(
-            Buyer.objects.select_for_update()
-            .filter(pk__in=list(marks))
-            .order_by("pk")
-            .values_list("pk", "needs_score_since")
-        )
-        unchanged = [pk for pk, mark in marks.items() if current.get(pk) == mark]
-        Buyer.objects.filter(pk__in=unchanged).update(needs_score_since=None)
 
 
 def score_sweep(*, older_than=None, limit=50_000):

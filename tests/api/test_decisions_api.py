@@ -6,7 +6,8 @@ from datetime import datetime
 import pytest
 from django.core.cache import cache
 
-from blacklist.models import Buyer, BuyerIdentifier, Flag
+from blacklist.models import Flag
+from identity.models import Buyer, Identifier
 from scoring.models import BuyerScore
 from tests.conftest import make_persona, rescore
 
@@ -59,7 +60,7 @@ def test_an_unknown_buyer_is_ship_with_score_0(seller_a):
 def test_asking_about_a_buyer_creates_nothing(seller_a):
     decide(seller_a, buyer={"email": "ask-only@example.com"})
     assert not Buyer.objects.exists()
-    assert not BuyerIdentifier.objects.exists()
+    assert not Identifier.objects.exists()
 
 
 def test_the_decision_has_the_documented_shape(seller_a, seller_b):

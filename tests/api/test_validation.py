@@ -11,7 +11,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from blacklist.models import Buyer, BuyerIdentifier, Flag
+from blacklist.models import Flag
+from identity.models import Buyer, Identifier
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +67,7 @@ def assert_error(response, status, code=None):
 def assert_nothing_stored():
     assert not Flag.objects.exists()
     assert not Buyer.objects.exists()
-    assert not BuyerIdentifier.objects.exists()
+    assert not Identifier.objects.exists()
 
 
 def post_raw(persona, path, raw, content_type="application/json"):

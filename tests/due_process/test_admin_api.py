@@ -4,7 +4,8 @@ from datetime import timedelta
 
 from blacklist.models import Flag, FlagStatus
 from disputes.models import Dispute
-from tests.conftest import rescore
+from identity.models import Buyer
+from tests.conftest import buyer_id_of, rescore
 from tests.due_process.helpers import appeal, buyer_token, flag, open_dispute
 
 EMAIL = "buyer@example.com"
@@ -105,7 +106,7 @@ def test_an_overturned_flag_stops_counting_and_its_seller_sees_it(
     assert response.json()["status"] == "overturned"
     assert response.json()["flag"]["status"] == "overturned"
     # The rescore is requested in the same transaction as the overturn (then enqueued on commit).
-    assert Flag.objects.get(pk=mine["id"]).buyer.needs_score_since is not None
+    assert Buyer.objects.get(pk=buyer_id_of(Flag.objects.get(pk=mine["id"]))).needs_score_since is not None
     for callback in on_commit:
         callback()
     rescore()

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from blacklist.models import AuditEvent, Flag, FlagStatus
 from disputes.models import AppealCode, Dispute
+from tests.conftest import rescore
 from tests.due_process.helpers import (
     appeal,
     buyer_client,
@@ -136,20 +137,32 @@ def test_session_is_rate_limited_per_client(settings):
     assert session("x@example.com", "12345678", REMOTE_ADDR="127.0.0.6").status_code == 429
 
 
-def test_the_buyer_sees_flags_through_every_linked_identifier_without_seller_names(seller_a, seller_b, mailoutbox):
+def test_the_buyer_sees_flags_through_corroborated_links_only_without_their_order_refs(
+    seller_a, seller_b, outsider, mailoutbox
+):
     flag(seller_a, email=EMAIL, phone="+4915112345678", order_ref="A-7", note="Kept the goods.")
     flag(seller_b, phone="+49 151 12345678", reason="extortion", order_ref="B-9")  # phone only
+    rescore()
     token = buyer_token(EMAIL)
+    lone = buyer_client(token).get("/api/v1/appeals/flags").json()["results"]
+    assert [(r["order_ref"], r["named"]) for r in lone] == [("A-7", "direct")]  # one seller's link joins nothing
+
+    flag(outsider, email=EMAIL, phone="+4915112345678", order_ref="O-1")  # a second seller: corroborated
+    rescore()
     response = buyer_client(token).get("/api/v1/appeals/flags")
     assert response.status_code == 200
-    results = response.json()["results"]
-    assert {r["order_ref"] for r in results} == {"A-7", "B-9"}
-    for item in results:
+    results = {r["reason"] + ":" + r["named"]: r for r in response.json()["results"]}
+    assert set(results) == {"refund_abuse:direct", "extortion:linked"}
+    linked = results["extortion:linked"]
+    assert (linked["order_ref"], linked["via"]) == (None, "phone")
+    assert "phone number" in linked["explanation"]
+    for item in results.values():
         assert set(item) >= {"id", "reason", "order_ref", "occurred_at", "created_at", "status"}
         assert "seller" not in item and "note" not in item
         assert item["appealable"] is True
     text = response.content.decode()
     assert "Seller A" not in text and "Seller B" not in text and "Kept the goods" not in text
+    assert "B-9" not in text
 
 
 def test_a_buyer_appeals_a_flag_and_it_becomes_disputed(seller_a, mailoutbox):

@@ -3,9 +3,9 @@
 import pytest
 from rest_framework.test import APIClient
 
-from blacklist.models import Buyer
 from blacklist.services.keys import api_key_create
 from disputes.models import Dispute
+from identity.models import Buyer
 from scoring.models import BuyerScore
 from tests.conftest import make_persona, real_stack
 from tests.due_process.helpers import appeal, buyer_token

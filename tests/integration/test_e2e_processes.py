@@ -13,8 +13,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from blacklist.models import Buyer
 from blacklist.services.keys import seller_create
+from identity.models import Buyer
 from scoring.models import BuyerScore
 from scoring.tasks import sweep_unscored_buyers
 from tests import stack

@@ -13,8 +13,9 @@ import pytest
 import redis
 from django.conf import settings
 
-from blacklist.models import Buyer, BuyerIdentifier, BuyerMerge, Flag
+from blacklist.models import Flag
 from identity.identifiers import normalise_address, normalise_email, normalise_phone, normalise_platform_id
+from identity.models import Buyer, Identifier
 from scoring.models import BuyerScore
 from tests import stack
 from tests.conftest import make_persona, real_stack
@@ -107,7 +108,7 @@ def test_no_raw_identifier_is_stored_or_logged(celery_worker, live_reasons, capl
     caplog.set_level(logging.DEBUG)
     a, b = make_persona("Flow Seller A"), make_persona("Flow Seller B")
 
-    # B knows the buyer only by platform id; A's flag links it to the rest → a merge.
+    # B knows the buyer only by platform id; A's flag names it with the rest (a lone link).
     first = b.post(
         "/api/v1/flags", {"buyer": {"platform_id": "shopee:rawflow88127"}, "reason": "card_fraud", "order_ref": "B-1"}
     )
@@ -126,7 +127,6 @@ def test_no_raw_identifier_is_stored_or_logged(celery_worker, live_reasons, capl
         },
     )
     assert linked.status_code == 201
-    assert BuyerMerge.objects.exists()
 
     batch = b.post(
         "/api/v1/flags/batch",
@@ -149,28 +149,29 @@ def test_no_raw_identifier_is_stored_or_logged(celery_worker, live_reasons, capl
     retracted = a.delete(f"/api/v1/flags/{email_only.json()['id']}")
     assert retracted.status_code == 204
 
-    # The worker scores every live buyer and clears every mark.
+    # The worker scores every buyer and clears every mark.
     def all_scored():
-        live = Buyer.objects.filter(merged_into__isnull=True)
         return (
-            live.count() == 2
-            and not live.filter(needs_score_since__isnull=False).exists()
-            and BuyerScore.objects.filter(buyer__in=live).count() == 2
+            not Buyer.objects.filter(needs_score_since__isnull=False).exists()
+            and BuyerScore.objects.count() == Buyer.objects.count() == 6
         )
 
     stack.wait_for(all_scored, timeout=60, message="the worker to score every buyer")
 
-    for persona, buyer in ((a, {"platform_id": PLATFORM_ID}), (b, {"email": EMAIL, "address": ADDRESS})):
+    for persona, buyer, reasons in (
+        (a, {"platform_id": PLATFORM_ID}, {"card_fraud", "extortion"}),
+        (b, {"email": EMAIL, "address": ADDRESS, "phone": PHONE_INTERNATIONAL}, {"extortion", "non_payment"}),
+    ):
         response = persona.post("/api/v1/decisions", {"buyer": buyer, "order": {"ref": "X-1"}})
         assert response.status_code == 200
         decision = response.json()
         assert decision["reporting_sellers"] == 2
-        assert {r["code"] for r in decision["reasons"]} == {"card_fraud", "extortion", "non_payment"}
+        assert {r["code"] for r in decision["reasons"]} == reasons
         assert_clean(response.content.decode(), "a decision")
     assert_clean(a.get("/api/v1/flags").content.decode(), "the flag list")
 
     # What we stored, stored as digests.
-    assert BuyerIdentifier.objects.count() == 6
+    assert Identifier.objects.count() == 6
     stored_note = Flag.objects.get(order_ref="A-1").note
     assert "[redacted]" in stored_note
 
@@ -184,7 +185,7 @@ def test_no_raw_identifier_is_stored_or_logged(celery_worker, live_reasons, capl
         timeout=120,
     ).stdout
     # The dump really holds the flow's data: its digests and notes are in there.
-    assert BuyerIdentifier.objects.first().digest in dump
+    assert Identifier.objects.first().digest in dump
     assert "Threatened us; wrote from [redacted]" in dump
     assert_clean(dump, "the database dump")
 

@@ -7,10 +7,12 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 
 from blacklist.lifecycle import flag_transition
-from blacklist.models import ActorType, AuditEvent, Buyer, Flag, FlagStatus, Seller
+from blacklist.models import ActorType, AuditEvent, Flag, FlagStatus, Seller
+from identity.models import Buyer
 from scoring.tasks import expire_flags, recompute_seller_trust
 from tests.conftest import make_persona, real_stack
 from tests.stack import wait_for
@@ -87,8 +89,9 @@ def test_sellers_whose_flags_are_overturned_count_less(celery_worker, live_reaso
     settle()
     before = decide(asker, email="target@example.com")["score"]
     for f in Flag.objects.filter(seller=sloppy.seller, reason_id="refund_abuse")[:6]:
-        flag_transition(flag=f, action="dispute", actor_type=ActorType.BUYER)
-        flag_transition(flag=f, action="overturn", actor_type=ActorType.ADMIN, actor_id="1")
+        with transaction.atomic():
+            flag_transition(flag=f, action="dispute", actor_type=ActorType.BUYER)
+            flag_transition(flag=f, action="overturn", actor_type=ActorType.ADMIN, actor_id="1")
     settle()
     recompute_seller_trust.delay()
     wait_for(lambda: Seller.objects.get(pk=sloppy.seller.pk).trust < 0.5, message="trust to drop")

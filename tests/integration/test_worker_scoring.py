@@ -7,7 +7,7 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
-from blacklist.models import Buyer
+from identity.models import Buyer
 from scoring.models import BuyerScore
 from scoring.tasks import sweep_unscored_buyers
 from tests.conftest import make_persona, real_stack

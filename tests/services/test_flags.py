@@ -6,10 +6,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from blacklist.models import ActorType, AuditEvent, Buyer, Flag, FlagStatus
+from blacklist.models import ActorType, AuditEvent, Flag, FlagStatus
 from blacklist.services.flags import flag_retract, flag_submit
+from identity.models import Buyer, Identifier
 from riskhub.errors import NotFound
-from tests.conftest import ids
+from tests.conftest import buyer_id_of, ids
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def test_it_records_a_flag_and_marks_the_buyer_for_scoring(seller_a):
     )
     assert flag.occurred_at == occurred
     assert flag.note == "Kept the goods."
-    assert Buyer.objects.get(pk=flag.buyer_id).needs_score_since is not None
+    assert Buyer.objects.get(pk=buyer_id_of(flag)).needs_score_since is not None
 
 
 def test_occurred_at_defaults_to_now(seller_a):
@@ -55,7 +56,8 @@ def test_another_order_reason_or_seller_is_a_new_flag(seller_a, seller_b):
     assert submit(seller_a, reason="extortion")[1]
     assert submit(seller_b)[1]
     assert Flag.objects.count() == 4
-    assert Flag.objects.values("buyer_id").distinct().count() == 1
+    assert Flag.objects.values("buyer_key").distinct().count() == 1
+    assert Identifier.objects.count() == 1
     assert first.pk in Flag.objects.values_list("pk", flat=True)
 
 
@@ -70,7 +72,7 @@ def test_creating_a_flag_writes_an_audit_event(seller_a):
 
 def test_a_seller_retracts_its_own_flag(seller_a):
     flag, _ = submit(seller_a)
-    Buyer.objects.filter(pk=flag.buyer_id).update(needs_score_since=None)
+    Buyer.objects.filter(pk=buyer_id_of(flag)).update(needs_score_since=None)
 
     retracted = flag_retract(seller=seller_a.seller, flag_id=flag.pk)
 
@@ -78,7 +80,7 @@ def test_a_seller_retracts_its_own_flag(seller_a):
     flag.refresh_from_db()
     assert flag.status == FlagStatus.RETRACTED
     assert flag.status_changed_at > flag.created_at
-    assert Buyer.objects.get(pk=flag.buyer_id).needs_score_since is not None
+    assert Buyer.objects.get(pk=buyer_id_of(flag)).needs_score_since is not None
     event = AuditEvent.objects.filter(flag_id=flag.pk).last()
     assert event.action == "retract"
     assert (event.from_status, event.to_status) == (FlagStatus.ACTIVE, FlagStatus.RETRACTED)

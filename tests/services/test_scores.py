@@ -4,17 +4,17 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from blacklist.models import Buyer
 from blacklist.services.flags import flag_submit
+from identity.models import Buyer
 from scoring.models import BuyerScore
 from scoring.services import score_recompute
-from scoring.services.scores import _clear_marks
-from tests.conftest import ids
+from scoring.services.scores import _write_if_unchanged
+from tests.conftest import buyer_id_of, ids
 
 
 def _flagged(persona, email, reason="extortion", ref="R-1"):
     flag, _ = flag_submit(seller=persona.seller, identifiers=ids(email=email), reason=reason, order_ref=ref)
-    return Buyer.objects.get(pk=flag.buyer_id)
+    return Buyer.objects.get(pk=buyer_id_of(flag))
 
 
 def test_recompute_is_idempotent_and_clears_the_mark(seller_a, seller_b):
@@ -33,15 +33,21 @@ def test_recompute_is_idempotent_and_clears_the_mark(seller_a, seller_b):
     assert Buyer.objects.get(pk=buyer.pk).needs_score_since is None
 
 
-def test_a_mark_renewed_while_scoring_is_kept_for_the_next_round(seller_a):
+def test_a_mark_renewed_while_scoring_is_kept_and_its_stale_score_not_written(seller_a):
     buyer = _flagged(seller_a, "m@example.com")
     other = _flagged(seller_a, "n@example.com")
     read = dict(Buyer.objects.filter(pk__in=[buyer.pk, other.pk]).values_list("pk", "needs_score_since"))
     renewed = timezone.now() + timedelta(seconds=1)
     Buyer.objects.filter(pk=buyer.pk).update(needs_score_since=renewed)  # a flag landed meanwhile
-    _clear_marks(read)
+    stale = [
+        BuyerScore(buyer_id=pk, score=42, reporting_sellers=1, reasons={}, computed_at=timezone.now())
+        for pk in (buyer.pk, other.pk)
+    ]
+    assert _write_if_unchanged(stale, read) == 1
     assert Buyer.objects.get(pk=buyer.pk).needs_score_since == renewed
+    assert not BuyerScore.objects.filter(buyer=buyer).exists()  # the newer recompute writes it
     assert Buyer.objects.get(pk=other.pk).needs_score_since is None
+    assert BuyerScore.objects.get(buyer=other).score == 42
 
 
 def test_chunks_of_many_buyers_share_one_mark_and_all_clear(seller_a):

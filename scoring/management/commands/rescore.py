@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from blacklist.models import Buyer
+from identity.models import Buyer
 from scoring.services import score_rescore
 
 

@@ -1,0 +1,98 @@
+"""Which identifiers belong together: pure functions over the evidence, no database.
+
+Evidence is a set of assertions (a, b, seller): seller named identifiers a and b together in
+one of its counting flags. From it:
+
+    corroborated(a, b)  ⇔  at least `min_sellers` distinct sellers assert the pair
+    hub(x)              ⇔  x is asserted with more than `hub_limit` distinct identifiers of one kind
+    eligible(a, b)      ⇔  corroborated, neither end a hub, and the pair not severed by an admin
+    buyer               =  a connected component of eligible pairs
+
+Everything is recomputed from the evidence, so the result never depends on the order in which
+flags arrived, and withdrawing the evidence for a pair undoes whatever it joined.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+
+def pair(a, b):
+    """A link's canonical key: the two ends in ascending order."""
+    return (a, b) if a <= b else (b, a)
+
+
+@dataclass(frozen=True)
+class Partition:
+    components: tuple  # frozensets of identifiers, sorted by their smallest member
+    hubs: frozenset
+    corroborated: frozenset  # canonical pairs
+    sellers: Mapping  # canonical pair → frozenset of asserting sellers
+
+    def component_of(self, node):
+        for component in self.components:
+            if node in component:
+                return component
+        return frozenset({node})
+
+
+def link_sellers(assertions: Iterable[tuple]) -> dict:
+    """{canonical pair: frozenset of sellers asserting it}; self-pairs are ignored."""
+    sellers = defaultdict(set)
+    for a, b, seller in assertions:
+        if a != b:
+            sellers[pair(a, b)].add(seller)
+    return {p: frozenset(s) for p, s in sellers.items()}
+
+
+def hubs_of(links: Iterable[tuple], kinds: Mapping, hub_limit: int) -> frozenset:
+    """Identifiers linked to more than `hub_limit` distinct identifiers of one kind."""
+    neighbours = defaultdict(set)
+    for a, b in links:
+        neighbours[(a, kinds.get(b))].add(b)
+        neighbours[(b, kinds.get(a))].add(a)
+    return frozenset(node for (node, _), others in neighbours.items() if len(others) > hub_limit)
+
+
+def partition(
+    nodes: Iterable,
+    assertions: Iterable[tuple],
+    *,
+    kinds: Mapping,
+    min_sellers: int,
+    hub_limit: int,
+    severed: Iterable[tuple] = (),
+) -> Partition:
+    """The buyers (components) that `nodes` form under the evidence.
+
+    1. Group assertions by pair, counting distinct sellers.
+    2. Find hubs over every asserted pair (corroborated or not: a parcel locker is named with
+       many buyers by many different sellers, each alone).
+    3. Join the ends of every eligible pair (union-find); every node ends up in one component.
+    """
+    sellers = link_sellers(assertions)
+    hubs = hubs_of(sellers, kinds, hub_limit)
+    cut = {pair(a, b) for a, b in severed}
+    corroborated = frozenset(p for p, s in sellers.items() if len(s) >= min_sellers)
+    parent = {}
+
+    def find(x):
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for node in nodes:
+        find(node)
+    for a, b in sorted(corroborated):
+        if a in hubs or b in hubs or (a, b) in cut:
+            continue
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups = defaultdict(set)
+    for node in list(parent):
+        groups[find(node)].add(node)
+    components = tuple(sorted((frozenset(g) for g in groups.values()), key=min))
+    return Partition(components=components, hubs=hubs, corroborated=corroborated, sellers=sellers)

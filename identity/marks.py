@@ -1,0 +1,99 @@
+"""The "needs score" mark, the graph lock, and waking the scorer.
+
+Whoever changes the evidence about a buyer (a flag submitted, retracted, disputed, expired; a
+link severed) marks the buyers it touches in the same transaction. The mark is the guarantee:
+the scorer (scoring.tasks) relinks and rescores marked buyers and clears the mark only if it is
+unchanged; a sweep picks up marks whose task was lost. The wake-up sent on commit is only there
+to make that happen at once.
+
+The graph lock orders evidence changes against the relink (blacklist.services.links): writers
+hold it shared, so they never block each other; the relink holds it exclusively for the few
+statements that move identifiers between buyers. A writer therefore always reads buyer ids
+that no relink is about to change, and a relink always sees every committed change.
+"""
+
+import contextvars
+import logging
+from contextlib import contextmanager
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from identity.models import Buyer
+from riskhub.celery import app
+
+logger = logging.getLogger(__name__)
+
+# The scorer's task, by name: identity sits below scoring and must not import it.
+SCORE_TASK = "scoring.tasks.score_buyers"
+TASK_CHUNK = 500
+GRAPH_LOCK_KEY = 0x5249534B  # "RISK": one application-wide advisory lock id
+
+_collector = contextvars.ContextVar("score_collector", default=None)
+
+
+def graph_lock_shared():
+    """Hold the graph lock shared until the transaction ends (writers of evidence)."""
+    _graph_lock("pg_advisory_xact_lock_shared")
+
+
+def graph_lock_exclusive():
+    """Hold the graph lock exclusively until the transaction ends (the relink)."""
+    _graph_lock("pg_advisory_xact_lock")
+
+
+def _graph_lock(function):
+    # SQLite (make run) serialises every write transaction anyway.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {function}(%s)", [GRAPH_LOCK_KEY])
+
+
+def buyers_mark(*, buyer_ids):
+    """Mark buyers as needing a score — in the caller's transaction — and wake the scorer on commit.
+
+    Rows are locked in id order, so two writers marking overlapping sets cannot deadlock. A fresh
+    timestamp on every mark makes the scorer's compare-and-clear fail if evidence changes while a
+    recompute is running.
+    """
+    ids = sorted(set(buyer_ids))
+    if not ids:
+        return
+    now = timezone.now()
+    locked = list(Buyer.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    Buyer.objects.filter(pk__in=locked).update(needs_score_since=now)
+    score_wakeup(buyer_ids=locked)
+
+
+def score_wakeup(*, buyer_ids):
+    """Enqueue scoring of these buyers once the current transaction commits."""
+    ids = list(buyer_ids)
+    collector = _collector.get()
+    if collector is not None:
+        transaction.on_commit(lambda: collector.update(ids))
+    else:
+        transaction.on_commit(lambda: score_enqueue(buyer_ids=ids), robust=True)
+
+
+@contextmanager
+def score_requests_collected():
+    """Collect the wake-ups committed inside the block; enqueue them together at its end."""
+    collected = set()
+    token = _collector.set(collected)
+    try:
+        yield collected
+    finally:
+        _collector.reset(token)
+        if collected:
+            score_enqueue(buyer_ids=sorted(collected))
+
+
+def score_enqueue(*, buyer_ids, chunk=TASK_CHUNK):
+    ids = list(buyer_ids)
+    task = app.tasks[SCORE_TASK]
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        try:
+            task.delay(part)
+        except Exception:  # broker down: the marks stay, the sweep recovers them
+            logger.warning("could not enqueue scoring of %d buyers; the sweep will recover them", len(part))
