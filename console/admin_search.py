@@ -2,8 +2,8 @@
 
 The flag list's search box posts here (POST: the term never lands in a URL, an access log or
 the browser history). A flag id or an order reference is searched as typed; anything else is
-read as a buyer identifier, digested like the API does, and the list is filtered to the buyers
-those digests lead to (by internal buyer id).
+read as a buyer identifier, digested as the API does, and the list is filtered to the flags
+naming any identifier of the buyers those digests belong to — by internal identifier ids.
 """
 
 import uuid
@@ -15,7 +15,8 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from blacklist.models import Flag
-from disputes.selectors import buyer_ids_for, identifier_digests
+from disputes.selectors import identifier_digests
+from identity.models import Identifier
 
 
 def _is_uuid(term):
@@ -36,5 +37,7 @@ def flag_search(request):
         return HttpResponseRedirect(url)
     if _is_uuid(term) or Flag.objects.filter(order_ref=term).exists():
         return HttpResponseRedirect(f"{url}?{urlencode({'q': term})}")
-    buyer_ids = buyer_ids_for(digests=identifier_digests(term)) or [0]  # 0: no buyer, an empty list
-    return HttpResponseRedirect(f"{url}?{urlencode({'buyer__in': ','.join(map(str, buyer_ids))})}")
+    digests = identifier_digests(term)
+    ids = Identifier.objects.filter(buyer__identifiers__digest__in=digests).values_list("pk", flat=True).distinct()
+    found = ",".join(str(pk) for pk in sorted(ids)) or "0"  # 0: no identifier, an empty list
+    return HttpResponseRedirect(f"{url}?{urlencode({'identifiers__in': found})}")

@@ -155,7 +155,7 @@ def test_seller_buyer_and_admin_journeys(web, actors, celery_worker, live_reason
     admin.goto("/admin/blacklist/flag/")
     admin.page.locator("#searchbar").fill(JANE.upper())
     admin.page.get_by_role("button", name="Search").click()
-    admin.page.wait_for_url("**buyer__in=**")
+    admin.page.wait_for_url("**identifiers__in=**")
     assert admin.page.locator("#result_list tbody tr").count() == 4, "Jane's four flags, not D-2"
     assert "D-2" not in admin.page.inner_text("#result_list")
     admin.shoot("admin-flags")

@@ -28,7 +28,7 @@ def test_a_raw_identifier_finds_the_buyer_s_flags_without_reaching_a_url(staff, 
 
     response = staff.post("/console/staff/flag-search/", {"q": "  Jane@Example.com "})
     assert response.status_code == 302
-    assert "jane" not in response["Location"].lower() and "buyer__in=" in response["Location"]
+    assert "jane" not in response["Location"].lower() and "identifiers__in=" in response["Location"]
     listing = staff.get(response["Location"]).content.decode()
     assert "A-1" in listing and "B-1" not in listing
     assert 'method="post" action="/console/staff/flag-search/"' in listing

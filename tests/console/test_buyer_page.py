@@ -8,7 +8,7 @@ from django.test import Client
 
 from blacklist.services.flags import flag_submit
 from disputes.models import Dispute
-from tests.conftest import ids
+from tests.conftest import ids, rescore
 
 pytestmark = pytest.mark.django_db
 
@@ -92,3 +92,17 @@ def test_too_many_code_requests_answer_429(settings, seller_a):
     limited = client.post("/buyer/", {"email": JANE})
     assert limited.status_code == 429 and limited["Retry-After"]
     assert "Too many requests" in limited.content.decode()
+
+
+def test_a_flag_reached_through_a_link_shows_how_but_not_its_order_reference(seller_a, seller_b, outsider):
+    phone = "+4915112345678"
+    flag_submit(seller=seller_a.seller, identifiers=ids(email=JANE, phone=phone), reason="other", order_ref="A-7")
+    flag_submit(seller=outsider.seller, identifiers=ids(email=JANE, phone=phone), reason="other", order_ref="O-1")
+    flag_submit(seller=seller_b.seller, identifiers=ids(phone=phone), reason="extortion", order_ref="B-9")
+    rescore()  # two sellers link the email and the phone: the phone-only flag reaches the email
+
+    page = _signed_in_buyer().get("/buyer/flags/").content.decode()
+    assert "Malicious threats or extortion" in page
+    assert "names a phone number that several shops independently linked" in page
+    assert "B-9" not in page, "a linked flag's order reference belongs to someone else's transaction"
+    assert "A-7" in page and "O-1" in page

@@ -11,9 +11,7 @@ KINDS = {n: ("email", "phone", "address")[n % 3] for n in range(40)}
 
 
 def parts(nodes, assertions, *, min_sellers=2, hub_limit=5, severed=()):
-    result = partition(
-        nodes, assertions, kinds=KINDS, min_sellers=min_sellers, hub_limit=hub_limit, severed=severed
-    )
+    result = partition(nodes, assertions, kinds=KINDS, min_sellers=min_sellers, hub_limit=hub_limit, severed=severed)
     return {frozenset(c) for c in result.components}, result
 
 
