@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from blacklist.selectors import reasons_all
 from blacklist.serializers import COUNTRIES
 from console.models import Role
+from console.templatetags.console_words import STATUS_WORDS
 from identity.identifiers import (
     MAX_IDENTIFIER_LENGTH,
     IdentifierKind,
@@ -120,7 +121,7 @@ class FlagFilterForm(forms.Form):
 
     def __init__(self, *args, statuses=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", _("any"))] + [(s, s) for s in statuses]
+        self.fields["status"].choices = [("", _("any"))] + [(s, STATUS_WORDS.get(s, s)) for s in statuses]
 
 
 class DisputeResponseForm(forms.Form):

@@ -3,6 +3,7 @@
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
@@ -44,3 +45,11 @@ def posted(request):
     """The POST data to bind a form to, even an empty POST (`request.POST or None` would leave
     the form unbound, and an empty submission would pass for a first visit)."""
     return request.POST if request.method == "POST" else None
+
+
+PAGE_SIZE = 25
+
+
+def page_of(request, items):
+    """One page of `items` (?page=N; a bad or missing N gives the first or last page)."""
+    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -1,7 +1,6 @@
 """The seller's own flags: list with filters and pages, retract with confirmation."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -11,16 +10,8 @@ from blacklist.models import FlagStatus
 from blacklist.selectors import flags_of
 from blacklist.services.flags import flag_retract
 from console.forms import FlagFilterForm, RetractForm
-from console.views.common import posted, seller_required
-from disputes.models import DisputeStatus
-from disputes.selectors import disputes_of
+from console.views.common import page_of, posted, seller_required
 from riskhub.errors import ApplicationError
-
-PAGE_SIZE = 25
-
-
-def page_of(request, items):
-    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 @seller_required
@@ -52,16 +43,3 @@ def flag_retract_view(request, flag_id):
             messages.success(request, _("Flag for order %(ref)s retracted.") % {"ref": flag.order_ref})
         return redirect("console:flags")
     return render(request, "console/seller/retract.html", {"flag": flag, "form": form})
-
-
-@seller_required
-def dispute_list(request):
-    status = request.GET.get("status")
-    disputes = disputes_of(seller=request.seller, status=status if status in DisputeStatus.values else None)
-    context = {
-        "page": page_of(request, disputes.select_related("flag__reason")),
-        "status": status,
-        "statuses": DisputeStatus.values,
-        "query": f"status={status}" if status in DisputeStatus.values else "",
-    }
-    return render(request, "console/seller/disputes.html", context)

@@ -10,6 +10,7 @@ from blacklist.services.keys import key_digest
 from console.models import Membership
 from disputes.auth import BuyerPrincipal
 from disputes.services.appeals import appeal_create, email_digest
+from disputes.services.review import dispute_resolve
 from scoring.selectors import policy_of
 from tests.conftest import ids
 
@@ -86,3 +87,17 @@ def test_a_seller_answers_a_dispute_with_evidence(seller_a, user_a):
     dispute.refresh_from_db()
     assert dispute.seller_response == "Delivered, signed for."
     assert dispute.seller_evidence == ["https://tracking.example/AB1", "photo of receipt"]
+
+
+def test_a_reviewed_dispute_shows_its_outcome_and_takes_no_more_answers(seller_a, user_a):
+    flag, _ = flag_submit(
+        seller=seller_a.seller, identifiers=ids(email="j@example.com"), reason="other", order_ref="D-2"
+    )
+    buyer = BuyerPrincipal(email_digest=email_digest("j@example.com"), email="j@example.com")
+    dispute = appeal_create(buyer=buyer, flag_id=flag.pk, statement="Never ordered.")
+    dispute_resolve(dispute_id=dispute.pk, outcome="overturned", note="No order found.", actor_id="test")
+    page = user_a.get(f"/console/disputes/{dispute.pk}/").content.decode()
+    assert "Reviewed on" in page and "overturned" in page and "No order found." in page
+    late = user_a.post(f"/console/disputes/{dispute.pk}/", {"response": "Too late"})
+    assert late.status_code == 409
+    assert "already reviewed" in late.content.decode()
