@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from console.views.public import landing
+from console.views.public import landing, page_not_found, permission_denied
 from riskhub import errors
 from riskhub.health import healthz, readyz
 
@@ -28,6 +28,7 @@ urlpatterns = [
 ]
 
 handler400 = errors.handler400
-handler403 = errors.handler403
-handler404 = errors.handler404
+# Web pages get HTML error pages; /api/ keeps the JSON envelope (the handlers delegate).
+handler403 = permission_denied
+handler404 = page_not_found
 handler500 = errors.handler500

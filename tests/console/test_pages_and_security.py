@@ -80,3 +80,12 @@ def test_demo_seller_prints_a_working_sign_in(reasons, capsys):
     line = [ln for ln in out.splitlines() if "sign in as" in ln][-1]
     username, password = line.split("sign in as ")[1].split(" / ")
     assert User.objects.get(username=username).check_password(password.strip())
+
+
+def test_pages_answer_errors_in_html_and_the_api_in_json(user_a):
+    page = user_a.get("/console/flags/00000000-0000-0000-0000-000000000000/retract/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+    assert "Not found" in page.content.decode()
+    assert Client().get("/no-such-page").status_code == 404
+    api = Client().get("/api/v1/no-such-endpoint")
+    assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
