@@ -1,14 +1,14 @@
 """Check a buyer (the decision card) and flag a buyer. Identifiers come in POST bodies only."""
 
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from blacklist.services.flags import flag_submit
 from console.forms import IDENTIFIER_FIELDS, CheckForm, FlagForm
-from console.views.common import posted, seller_required
+from console.views.common import over_limit, posted, render_form, seller_required
 from riskhub.errors import ApplicationError
 from scoring.policy import MIN_SELLERS_FOR_NO_SHIP
 from scoring.rules import rules_cached
@@ -32,16 +32,17 @@ def card_from(body):
 @seller_required
 @require_http_methods(["GET", "POST"])
 def check(request):
-    card, form = None, CheckForm(posted(request))
+    card, form, error = None, CheckForm(posted(request)), None
     if request.method == "POST" and form.is_valid():
-        decision, own_flags, score_row = decision_for(
-            seller=request.seller, identifiers=form.cleaned_data["identifiers"], order=form.order()
-        )
-        card = card_from(decision_body(decision, own_flags, score_row))
-    status = 400 if form.errors else 200
+        error = over_limit(request, "decisions")
+        if error is None:
+            decision, own_flags, score_row = decision_for(
+                seller=request.seller, identifiers=form.cleaned_data["identifiers"], order=form.order()
+            )
+            card = card_from(decision_body(decision, own_flags, score_row))
     # The answer is rendered in the POST's own response (no redirect): the identifiers never
     # travel in a URL, and the form keeps them for "flag this buyer".
-    return render(request, "console/seller/check.html", {"form": form, "card": card}, status=status)
+    return render_form(request, "console/seller/check.html", {"form": form, "card": card}, form=form, error=error)
 
 
 @seller_required
@@ -56,6 +57,8 @@ def flag(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
+                if error := over_limit(request, "flags"):
+                    raise error
                 flag, created = flag_submit(
                     seller=request.seller,
                     identifiers=data["identifiers"],
@@ -65,13 +68,12 @@ def flag(request):
                     note=data["note"],
                 )
             except ApplicationError as exc:
-                form.add_error(None, exc.message)
+                return render_form(request, "console/seller/flag.html", {"form": form}, form=form, error=exc)
+            if created:
+                messages.success(request, _("Flag recorded for order %(ref)s.") % {"ref": flag.order_ref})
             else:
-                if created:
-                    messages.success(request, _("Flag recorded for order %(ref)s.") % {"ref": flag.order_ref})
-                else:
-                    messages.info(request, _("You had already flagged this order for this reason."))
-                return redirect("console:flags")
+                messages.info(request, _("You had already flagged this order for this reason."))
+            return redirect("console:flags")
     else:
         form = FlagForm()
-    return render(request, "console/seller/flag.html", {"form": form}, status=400 if form.errors else 200)
+    return render_form(request, "console/seller/flag.html", {"form": form}, form=form)

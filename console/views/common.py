@@ -8,6 +8,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from console.selectors import membership_of
+from riskhub.errors import ApplicationError
+from riskhub.ratelimit import scope_hit
 
 
 def seller_required(view):
@@ -53,3 +55,26 @@ PAGE_SIZE = 25
 def page_of(request, items):
     """One page of `items` (?page=N; a bad or missing N gives the first or last page)."""
     return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def over_limit(request, scope):
+    """None, or the 429 error when this user is over the API's `scope` rate (settings.RATE_LIMITS):
+    the console counts per user what the API counts per key, with the same limiter."""
+    try:
+        scope_hit(scope, ident=f"user:{request.user.pk}")
+    except ApplicationError as exc:
+        return exc
+    return None
+
+
+def render_form(request, template, context, *, form, error=None):
+    """Render a form page: 200, 400 with form errors, or the service error's own status (and
+    headers, e.g. Retry-After), shown on the form."""
+    status = 400 if form.errors else 200
+    if error is not None:
+        form.add_error(None, error.message)
+        status = error.status
+    response = render(request, template, context, status=status)
+    for name, value in (getattr(error, "headers", None) or {}).items():
+        response[name] = value
+    return response

@@ -83,9 +83,11 @@ def browser():
 class Actor:
     """One person in their own browser context (own cookies), on the served app."""
 
-    def __init__(self, browser, base_url, name):
+    def __init__(self, browser, base_url, name, javascript=True):
         self.name = name
-        self.context = browser.new_context(base_url=base_url, viewport={"width": 1400, "height": 900})
+        self.context = browser.new_context(
+            base_url=base_url, viewport={"width": 1400, "height": 900}, java_script_enabled=javascript
+        )
         self.page = self.context.new_page()
         self.csp_violations = []
         self.page.on(
@@ -121,8 +123,8 @@ class Actor:
 def actors(browser, web):
     made = []
 
-    def make(name):
-        actor = Actor(browser, web.url, name)
+    def make(name, javascript=True):
+        actor = Actor(browser, web.url, name, javascript=javascript)
         made.append(actor)
         return actor
 

@@ -96,7 +96,7 @@ def test_seller_buyer_and_admin_journeys(web, actors, celery_worker, live_reason
     retracted = Flag.objects.get(order_ref="A-1001")
 
     # --- the buyer: a code by email, the flags, an appeal -------------------------------------
-    jane = actors("jane")
+    jane = actors("jane", javascript=False)  # the buyer's page works without JavaScript
     jane.page.on("request", lambda request: urls.append(request.url))
     jane.goto("/buyer/")
     jane.shoot("buyer-start")

@@ -72,3 +72,15 @@ def test_flag_this_buyer_carries_the_identifiers_into_the_flag_form(user_a):
     form = response.context["form"]
     assert not form.errors
     assert form["email"].value() == JANE and form["country"].value() == "DE"
+
+
+def test_the_console_counts_checks_and_flags_against_the_api_s_rate_limits(settings, user_a):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "decisions": "2/min", "flags": "1/min"}
+    # Fixed one-minute windows: a few more tries than the limit hit it even across a boundary.
+    checks = [user_a.post("/console/", {"email": JANE}) for _ in range(5)]
+    assert [r.status_code for r in checks][:2] == [200, 200]
+    limited = next(r for r in checks if r.status_code == 429)
+    assert limited["Retry-After"] and "Rate limit exceeded" in limited.content.decode()
+    flags = [user_a.post("/console/flag/", {"email": JANE, "reason": "other", "order_ref": f"A-{i}"}) for i in range(4)]
+    assert flags[0].status_code == 302
+    assert 429 in [r.status_code for r in flags]
