@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from blacklist.selectors import reasons_all
 from blacklist.serializers import COUNTRIES
 from console.models import Role
-from console.templatetags.console_words import STATUS_WORDS
+from console.words import STATUS_WORDS
 from identity.identifiers import (
     MAX_IDENTIFIER_LENGTH,
     IdentifierKind,

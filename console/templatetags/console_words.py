@@ -1,21 +1,10 @@
-"""Words for the status codes the pages show, translatable like every other string."""
+"""`{{ code|status_word }}`: a status or role code as a translatable word (console.words)."""
 
 from django import template
-from django.utils.translation import gettext_lazy as _
+
+from console.words import STATUS_WORDS
 
 register = template.Library()
-
-STATUS_WORDS = {
-    "active": _("active"),
-    "retracted": _("retracted"),
-    "disputed": _("disputed"),
-    "upheld": _("upheld"),
-    "overturned": _("overturned"),
-    "expired": _("expired"),
-    "open": _("open"),
-    "owner": _("owner"),
-    "member": _("member"),
-}
 
 
 @register.filter
