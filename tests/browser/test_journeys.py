@@ -221,3 +221,30 @@ def test_settings_pages_in_the_browser(web, actors, live_reasons):
     assert "clerk@shop-k.test" in kim.page.inner_text("tbody")
     kim.shoot("members")
     assert kim.csp_violations == []
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]):not([type=submit]), select, textarea')]
+    .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label')).map(el => el.name)"""
+
+
+def test_every_page_is_labelled_keyboard_first_and_fits_a_phone(web, actors, live_reasons):
+    seller_with_user("Shop Lambda", "lea@shop-l.test")
+    lea = actors("lea")
+    lea.page.set_viewport_size({"width": 400, "height": 800})
+    pages = ["/", "/buyer/", "/console/password-reset/", "/console/sign-in/"]
+    for path in pages:
+        lea.goto(path)
+        assert lea.page.evaluate(UNLABELLED) == [], path
+        assert lea.page.evaluate("document.documentElement.scrollWidth") <= 400, f"{path} scrolls sideways"
+    lea.sign_in("lea@shop-l.test")
+    lea.page.get_by_label("Email", exact=True).fill("someone@example.com")
+    lea.page.get_by_role("button", name="Check", exact=True).click()
+    lea.page.locator("#decision").wait_for()
+    for path in [None, "/console/flag/", "/console/flags/", "/console/disputes/", "/console/policy/", "/console/keys/"]:
+        if path:
+            lea.goto(path)
+        assert lea.page.evaluate(UNLABELLED) == [], path
+        assert lea.page.evaluate("document.documentElement.scrollWidth") <= 400, f"{path} scrolls sideways"
+        lea.page.keyboard.press("Tab")
+        assert lea.page.evaluate("document.activeElement.className") == "skip", "the skip link comes first"
+    assert lea.csp_violations == []
