@@ -289,7 +289,7 @@ AXES_CLIENT_IP_CALLABLE = "console.auth.client_ip"  # the client address the API
 AXES_VERBOSE = False
 
 # Content-Security-Policy (django-csp): our own scripts and styles only, no inline code, no
-# framing. The API docs page widens it for itself (riskhub/urls.py).
+# framing. The API docs page (riskhub/urls.py) and the admin (console.middleware) allow inline styles.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
