@@ -232,7 +232,8 @@ def http_post(url, body, key, timeout=300):
 
 
 def buyer_identifiers(i):
-    """Buyer i's identifiers. Every flag carries the email, so no two buyers ever need merging."""
+    """Buyer i's identifiers. Every flag carries the email; links form where two sellers name the
+    email with the phone (identity as evidence, docs/scoring.md §9)."""
     return {
         "email": f"bench-buyer-{i}@example.com",
         "phone": f"+49151{10_000_000 + i}",
@@ -346,7 +347,7 @@ def wait_scored(ctx, ingest_began, worker_cpu_before, timeout):
     ingest_done = time.monotonic()
     deadline = ingest_done + timeout
     while True:
-        left = sql_value("SELECT count(*) FROM blacklist_buyer WHERE needs_score_since IS NOT NULL")
+        left = sql_value("SELECT count(*) FROM identity_buyer WHERE needs_score_since IS NOT NULL")
         if left == 0:
             break
         if time.monotonic() > deadline:
@@ -355,13 +356,13 @@ def wait_scored(ctx, ingest_began, worker_cpu_before, timeout):
             raise BenchError(f"the celery worker died:\n{ctx.worker.log_tail()}")
         time.sleep(0.25)
     finished = time.monotonic()
-    buyers = sql_value("SELECT count(*) FROM blacklist_buyer WHERE merged_into_id IS NULL")
+    buyers = sql_value("SELECT count(*) FROM identity_buyer")
     scored = sql_value("SELECT count(*) FROM scoring_buyerscore")
     if scored != buyers:
         raise BenchError(f"{scored} score rows for {buyers} buyers")
     return {
         "buyers": buyers,
-        "merged_buyers": sql_value("SELECT count(*) FROM blacklist_buyer WHERE merged_into_id IS NOT NULL"),
+        "identifiers": sql_value("SELECT count(*) FROM identity_identifier"),
         "scored": scored,
         "after_ingestion_s": round(finished - ingest_done, 2),
         "from_first_flag_s": round(finished - ingest_began, 2),

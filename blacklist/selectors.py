@@ -1,8 +1,13 @@
 """Reads for the blacklist app."""
 
 import time
+from collections import defaultdict
 
-from blacklist.models import Flag, Reason
+from django.conf import settings
+from django.db.models import Q
+
+from blacklist.models import COUNTING_STATUSES, Flag, FlagIdentifier, Reason
+from identity.models import Identifier, LinkSeverance
 
 # Reasons are read on every flag and decision, so they are cached in-process for a short while;
 # admin edits take effect within REASONS_TTL seconds everywhere.
@@ -35,3 +40,62 @@ def reasons_cached():
 
 def reasons_forget():
     _reasons["rows"] = None
+
+
+def link_assertions(*, identifier_ids):
+    """(a, b, seller id, flag id) for every link asserted by a counting flag naming any of these
+    identifiers — both directions of each pair, so every link touching them is complete."""
+    flags = FlagIdentifier.objects.filter(
+        identifier_id__in=list(identifier_ids), flag__status__in=COUNTING_STATUSES
+    ).values("flag_id")
+    named = defaultdict(list)
+    sellers = {}
+    rows = FlagIdentifier.objects.filter(flag_id__in=flags).values_list("flag_id", "identifier_id", "flag__seller_id")
+    for flag_id, identifier_id, seller_id in rows:
+        named[flag_id].append(identifier_id)
+        sellers[flag_id] = seller_id
+    return [(a, b, sellers[f], f) for f, ids in named.items() for a in ids for b in ids if a != b]
+
+
+def severed_pairs(*, identifier_ids):
+    ids = list(identifier_ids)
+    return set(
+        LinkSeverance.objects.filter(Q(low_id__in=ids) | Q(high_id__in=ids), restored_at__isnull=True).values_list(
+            "low_id", "high_id"
+        )
+    )
+
+
+def links_of(identifier_id):
+    """Every link of one identifier asserted by a counting flag: the other end, the sellers and
+    flags asserting it, and whether it is corroborated or severed (accountability, admin)."""
+    assertions = [row for row in link_assertions(identifier_ids=[identifier_id]) if row[0] == identifier_id]
+    by_end = defaultdict(lambda: (set(), set()))
+    for _, other, seller, flag in assertions:
+        by_end[other][0].add(seller)
+        by_end[other][1].add(flag)
+    kinds = dict(Identifier.objects.filter(pk__in=list(by_end)).values_list("pk", "kind"))
+    severed = severed_pairs(identifier_ids=[identifier_id])
+    return [
+        {
+            "other": other,
+            "other_kind": kinds.get(other, ""),
+            "sellers": sorted(sellers),
+            "flags": sorted(flags, key=str),
+            "corroborated": len(sellers) >= settings.LINK_MIN_SELLERS,
+            "severed": tuple(sorted((identifier_id, other))) in severed,
+        }
+        for other, (sellers, flags) in sorted(by_end.items())
+    ]
+
+
+def severed_link_flags():
+    """{seller id: how many of its flags assert a link an admin has severed (and not restored)}."""
+    live = LinkSeverance.objects.filter(restored_at__isnull=True)
+    counts = defaultdict(set)
+    for low, high in live.values_list("low_id", "high_id").iterator():
+        naming_low = FlagIdentifier.objects.filter(identifier_id=low).values("flag_id")
+        both = Flag.objects.filter(pk__in=naming_low, identifiers=high).values_list("seller_id", "pk")
+        for seller_id, flag_id in both:
+            counts[seller_id].add(flag_id)
+    return {seller: len(flags) for seller, flags in counts.items()}

@@ -1,7 +1,6 @@
 """Flag API: submit, batch, list, retract; the reason list."""
 
 from django.conf import settings
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -10,13 +9,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from blacklist.models import FlagStatus
-from blacklist.selectors import flags_of, reasons_all, reasons_cached
-from blacklist.serializers import BuyerSerializer, StrictSerializer, choice
+from blacklist.selectors import flags_of, reasons_all
+from blacklist.serializers import FlagInputSerializer, choice
 from blacklist.services.flags import flag_retract, flag_submit
 from identity.marks import score_requests_collected
 from riskhub.errors import ApplicationError, error_body, flatten_detail
-
-CLOCK_SKEW = timezone.timedelta(minutes=5)
 
 FLAG_EXAMPLE = {
     "buyer": {"email": "Buyer@Example.com", "phone": "+49 30 1234567", "country": "DE"},
@@ -25,24 +22,6 @@ FLAG_EXAMPLE = {
     "occurred_at": "2026-11-20T14:03:00Z",
     "note": "Third refund request this month without returning the goods.",
 }
-
-
-class FlagInputSerializer(StrictSerializer):
-    buyer = BuyerSerializer()
-    reason = serializers.CharField(max_length=40)
-    order_ref = serializers.CharField(max_length=64)
-    occurred_at = serializers.DateTimeField(required=False)
-    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-
-    def validate_reason(self, value):
-        if value not in reasons_cached():
-            raise serializers.ValidationError("Unknown reason code; GET /api/v1/reasons lists them.")
-        return value
-
-    def validate_occurred_at(self, value):
-        if value > timezone.now() + CLOCK_SKEW:
-            raise serializers.ValidationError("Must not be in the future.")
-        return value
 
 
 class FlagOutputSerializer(serializers.Serializer):

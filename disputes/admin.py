@@ -19,14 +19,15 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from disputes.models import Dispute, DisputeStatus
+from disputes.models import Dispute, DisputeStatus, LinkContest
 from disputes.selectors import (
     buyer_other_flags,
     flags_about,
-    identifier_digests,
     seller_track_record,
 )
+from disputes.services.links import link_contest_resolve
 from disputes.services.review import dispute_claim, dispute_claim_touch, dispute_release, dispute_resolve
+from identity.identifiers import identifier_digests
 from identity.models import Identifier
 from riskhub.admin import ReadOnlyAdmin
 from riskhub.errors import ApplicationError
@@ -327,3 +328,35 @@ class DisputeAdmin(ReadOnlyAdmin):
             except ApplicationError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
         return HttpResponseRedirect(reverse("admin:disputes_dispute_change", args=[dispute_id]))
+
+
+@admin.register(LinkContest)
+class LinkContestAdmin(ReadOnlyAdmin):
+    """Buyers' claims that an identifier linked to their email is not theirs."""
+
+    list_display = ("id", "created_at", "status", "identifier", "kind", "resolved_at", "resolved_by")
+    list_filter = ("status",)
+    list_select_related = ("identifier",)
+    fields = ("id", "status", "identifier", "statement", "created_at", "resolved_at", "resolved_by", "resolution_note")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+    actions = ["sever_selected", "reject_selected"]
+
+    @admin.display(description="kind")
+    def kind(self, obj):
+        return obj.identifier.kind
+
+    def _resolve(self, request, queryset, outcome):
+        for contest_id in queryset.values_list("pk", flat=True):
+            try:
+                link_contest_resolve(contest_id=contest_id, outcome=outcome, actor=_actor(request))
+            except ApplicationError as exc:
+                self.message_user(request, f"{str(contest_id)[:8]}: {exc.message}", messages.ERROR)
+
+    @admin.action(description="Agree: sever the contested links")
+    def sever_selected(self, request, queryset):
+        self._resolve(request, queryset, "severed")
+
+    @admin.action(description="Reject the selected contests")
+    def reject_selected(self, request, queryset):
+        self._resolve(request, queryset, "rejected")

@@ -102,3 +102,38 @@ class Dispute(models.Model):
     @property
     def is_open(self):
         return self.status == DisputeStatus.OPEN
+
+
+class LinkContestStatus(models.TextChoices):
+    OPEN = "open"
+    SEVERED = "severed"
+    REJECTED = "rejected"
+
+
+class LinkContest(models.Model):
+    """A buyer's claim that an identifier linked to their email is not theirs.
+
+    An admin who agrees severs the links that join it to the buyer (identity.LinkSeverance).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    buyer_digest = models.CharField(max_length=64, help_text="HMAC digest of the verified email.")
+    identifier = models.ForeignKey("identity.Identifier", on_delete=models.CASCADE, related_name="+")
+    statement = models.TextField(max_length=2000)
+    status = models.CharField(max_length=12, choices=LinkContestStatus.choices, default=LinkContestStatus.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.CharField(max_length=64, blank=True)
+    resolution_note = models.TextField(max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["buyer_digest", "identifier"], condition=Q(status="open"), name="linkcontest_one_open"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="linkcontest_queue_idx")]
+
+    def __str__(self):
+        return f"link contest {str(self.pk)[:8]} ({self.status})"

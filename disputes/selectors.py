@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from blacklist.models import AuditEvent, Flag, FlagIdentifier, FlagStatus
 from disputes.models import Dispute, DisputeStatus
-from identity.identifiers import IdentifierKind, InvalidIdentifier, identifiers_from
 from identity.models import Identifier
 
 
@@ -120,17 +119,3 @@ def flags_about(*, digests):
     """The flags held about the buyers these digests belong to (admin search)."""
     buyers = Identifier.objects.filter(digest__in=list(digests)).values("buyer_id")
     return FlagIdentifier.objects.filter(identifier__buyer_id__in=buyers).values("flag_id")
-
-
-def identifier_digests(term):
-    """The digests of `term` read as each kind of identifier it normalises as."""
-    term = (term or "").strip()
-    digests = []
-    if not term:
-        return digests
-    for kind in IdentifierKind.values:
-        try:
-            digests += [i.digest for i in identifiers_from({kind: term})]
-        except InvalidIdentifier:
-            continue
-    return digests

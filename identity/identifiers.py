@@ -135,6 +135,20 @@ def identifiers_from(buyer, *, country=None):
     return found
 
 
+def identifier_digests(term):
+    """The digests of `term` read as each kind of identifier it normalises as."""
+    term = (term or "").strip()
+    digests = []
+    if not term:
+        return digests
+    for kind in IdentifierKind.values:
+        try:
+            digests += [i.digest for i in identifiers_from({kind: term})]
+        except InvalidIdentifier:
+            continue
+    return digests
+
+
 _REDACT_EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[A-Za-z]{2,}")
 _REDACT_PHONE = re.compile(r"\+?\d[\d\s().\-]{6,}\d")
 

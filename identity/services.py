@@ -1,8 +1,16 @@
-"""Writing identifiers: find or create the rows for the digests a seller sent."""
+"""Writing identity: the rows for the digests a seller sent, and admins' rulings on links."""
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from identity.models import Buyer, Identifier
+from identity.marks import buyers_mark, graph_lock_shared
+from identity.models import Buyer, Identifier, LinkSeverance
+from riskhub.errors import ApplicationError, NotFound
+
+
+class LinkError(ApplicationError):
+    status = 400
+    code = "invalid_link"
 
 
 def identifiers_resolve(*, identifiers):
@@ -32,3 +40,40 @@ def identifiers_resolve(*, identifiers):
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def link_sever(*, a, b, actor, note=""):
+    """An admin's ruling that identifiers `a` and `b` (ids) do not belong together; returns it.
+
+    The pair then links nothing, whoever asserts it, until link_restore. Both ends' buyers are
+    marked, so the scorer relinks (splitting them if this link held them together) and rescores.
+    Severing a pair that is already severed returns the live ruling unchanged.
+    """
+    low, high = sorted((a, b))
+    if low == high:
+        raise LinkError("An identifier cannot be severed from itself.")
+    with transaction.atomic():
+        graph_lock_shared()
+        ends = list(Identifier.objects.filter(pk__in=[low, high]).values_list("buyer_id", flat=True))
+        if len(ends) != 2:
+            raise NotFound("No such identifier.")
+        live = LinkSeverance.objects.filter(low_id=low, high_id=high, restored_at__isnull=True).first()
+        if live is not None:
+            return live
+        ruling = LinkSeverance.objects.create(low_id=low, high_id=high, severed_by=actor, note=note[:1000])
+        buyers_mark(buyer_ids=ends)
+    return ruling
+
+
+def link_restore(*, a, b, actor):
+    """Lift the live severance of the pair (a, b); its buyers are relinked. 404 if there is none."""
+    low, high = sorted((a, b))
+    with transaction.atomic():
+        graph_lock_shared()
+        ruling = LinkSeverance.objects.select_for_update().filter(low_id=low, high_id=high, restored_at=None).first()
+        if ruling is None:
+            raise NotFound("This link is not severed.")
+        ruling.restored_at, ruling.restored_by = timezone.now(), actor
+        ruling.save(update_fields=["restored_at", "restored_by"])
+        buyers_mark(buyer_ids=Identifier.objects.filter(pk__in=[low, high]).values_list("buyer_id", flat=True))
+    return ruling

@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from blacklist.models import Seller
+from blacklist.models import Reason, Seller
 from identity.models import Buyer
 
 
@@ -50,7 +50,6 @@ class SellerPolicy(models.Model):
         return f"policy of {self.seller}"
 
     def clean(self):
-        from blacklist.models import Reason
         from scoring.policy import OVERRIDE_IGNORE, OVERRIDE_REVIEW
 
         errors = {}

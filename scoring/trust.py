@@ -1,7 +1,8 @@
 """Seller trust: how much one seller's voice weighs, from its track record. Pure functions.
 
     experience  = 0.5 + 0.25 × min(1, age_days / 180) + 0.25 × min(1, flags / 50)     ∈ [0.5, 1]
-    bad share   = (overturned + 0.25 × retracted) / (flags + 5)        5 = benefit of the doubt
+    bad share   = (overturned + severed + 0.25 × retracted) / (flags + 5)   5 = benefit of the doubt
+                  severed: flags asserting a link an admin severed (a wrong identity claim)
     reliability = (1 − bad share) ³
     trust       = experience × reliability                                          ∈ [0, 1]
 
@@ -24,6 +25,7 @@ class TrackRecord:
     retracted: int = 0
     overturned: int = 0
     upheld: int = 0
+    severed: int = 0  # flags asserting a link that an admin severed
 
 
 def experience(record: TrackRecord) -> float:
@@ -33,7 +35,7 @@ def experience(record: TrackRecord) -> float:
 
 
 def reliability(record: TrackRecord) -> float:
-    bad = record.overturned + RETRACTED_WEIGHT * record.retracted
+    bad = record.overturned + record.severed + RETRACTED_WEIGHT * record.retracted
     share = min(1.0, bad / (max(0, record.flags) + PRIOR_GOOD_FLAGS))
     return (1.0 - share) ** 3
 
@@ -51,6 +53,8 @@ def seller_trust(record: TrackRecord) -> tuple[float, dict]:
         reasons.append(f"{record.overturned} of {record.flags} flags overturned on appeal")
     if record.retracted:
         reasons.append(f"{record.retracted} of {record.flags} flags retracted")
+    if record.severed:
+        reasons.append(f"{record.severed} flags asserted links that admins severed")
     if record.upheld:
         reasons.append(f"{record.upheld} flags upheld on appeal")
     if not reasons:
@@ -61,6 +65,7 @@ def seller_trust(record: TrackRecord) -> tuple[float, dict]:
         "retracted": record.retracted,
         "overturned": record.overturned,
         "upheld": record.upheld,
+        "severed": record.severed,
         "experience": round(exp, 4),
         "reliability": round(rel, 4),
         "reasons": reasons,

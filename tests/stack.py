@@ -99,6 +99,7 @@ def start_worker(name=None, concurrency=1):
             raise RuntimeError(f"celery worker exited early:\n{worker.log_tail()}")
         replies = app.control.ping(destination=[node], timeout=1.0)
         if replies:
+            worker.node = node
             return worker
     worker.stop()
     raise RuntimeError(f"celery worker did not answer within 60 s:\n{worker.log_tail()}")
@@ -141,6 +142,19 @@ def wait_for(predicate, timeout=30, interval=0.2, message="condition"):
             return result
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {message}")
+
+
+def wait_worker_idle(worker, timeout=60):
+    """Until `worker` (a start_worker process) has no task running or reserved — so a test's
+    teardown does not truncate tables under a task still in a transaction."""
+    from riskhub.celery import app
+
+    def idle():
+        inspect = app.control.inspect(destination=[worker.node], timeout=1.0)
+        active, reserved = inspect.active() or {}, inspect.reserved() or {}
+        return not any(active.values()) and not any(reserved.values())
+
+    wait_for(idle, timeout=timeout, interval=0.5, message="the worker to go idle")
 
 
 class WorkerHandle:

@@ -1,16 +1,35 @@
-"""Writing flags: submit and retract."""
+"""Writing flags: submit (one or many, set-based) and retract."""
 
 import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from blacklist.lifecycle import audit_record, flag_transition
-from blacklist.models import ActorType, Flag, FlagIdentifier, FlagStatus
+from blacklist.lifecycle import flag_transition
+from blacklist.models import ActorType, AuditEvent, Flag, FlagIdentifier, FlagStatus
+from identity.identifiers import Identifier as Named
 from identity.identifiers import redact
 from identity.marks import buyers_mark, graph_lock_shared
 from identity.services import identifiers_resolve
 from riskhub.errors import NotFound
+
+
+@dataclass(frozen=True)
+class FlagInput:
+    """One flag as a seller submits it (identifiers already normalised and digested)."""
+
+    identifiers: tuple[Named, ...]
+    reason: str
+    order_ref: str
+    occurred_at: datetime | None = None
+    note: str = field(default="", compare=False)
+
+    @property
+    def key(self):
+        return (buyer_key(self.identifiers), self.reason, self.order_ref)
 
 
 def buyer_key(identifiers):
@@ -19,39 +38,94 @@ def buyer_key(identifiers):
 
 
 def flag_submit(*, seller, identifiers, reason, order_ref, occurred_at=None, note=""):
-    """Record a flag (`reason` is a reason code); idempotent on seller + identifiers + reason + order_ref.
+    """Record one flag; idempotent on seller + identifiers + reason + order_ref. Returns (flag, created)."""
+    item = FlagInput(tuple(identifiers), reason, order_ref, occurred_at, note)
+    return flag_submit_many(seller=seller, items=[item])[0]
 
-    1. Return the existing flag if this seller already filed it (created=False).
-    2. Find or create the identifiers (a new one is a buyer of its own).
-    3. Insert the flag with the identifiers it names, audit it, and mark their buyers as needing
-       a relink and a score — all in one transaction, so a committed flag always carries its
-       own "rescore me" mark. The flag links nothing by itself: its identifiers join other
-       sellers' evidence only once the relink finds the link corroborated (identity.graph).
-    Returns (flag, created).
+
+def flag_submit_many(*, seller, items):
+    """Record many flags of one seller in one transaction and a fixed number of statements.
+
+    1. Take the graph lock shared (identity.marks): no relink moves an identifier until commit.
+    2. Find the flags this seller already filed with the same identifiers, reason and order ref:
+       those items answer with the existing flag (created=False), as do repeats within `items`.
+    3. Find or create the identifiers of the rest (a new identifier is a buyer of its own).
+    4. Insert the flags (ON CONFLICT DO NOTHING: a concurrent identical submission that won the
+       race is read back and answered instead), the identifiers each names, and one audit event
+       each; mark the buyers they name as needing a relink and a score. All in this transaction,
+       so every committed flag carries its own "rescore me" mark.
+    A flag links nothing by itself: its identifiers join other sellers' evidence only once the
+    relink finds a link corroborated (identity.graph).
+    Returns [(flag, created)] in the order of `items`.
     """
-    lookup = {"seller": seller, "buyer_key": buyer_key(identifiers), "reason_id": reason, "order_ref": order_ref}
+    items = list(items)
+    if not items:
+        return []
     with transaction.atomic():
-        graph_lock_shared()  # before any buyer id is read: see identity.marks
-        existing = Flag.objects.filter(**lookup).first()
-        if existing:
-            return existing, False
-        rows = identifiers_resolve(identifiers=identifiers)
-        try:
-            with transaction.atomic():
-                flag = Flag.objects.create(**lookup, occurred_at=occurred_at or timezone.now(), note=redact(note))
-        except IntegrityError:
-            # A concurrent identical submission won the race: answer with its flag.
-            return Flag.objects.get(**lookup), False
-        FlagIdentifier.objects.bulk_create(FlagIdentifier(flag=flag, identifier=row) for row in rows.values())
-        audit_record(
+        graph_lock_shared()
+        found = _existing(seller, items)
+        fresh = {}
+        for item in items:
+            if item.key not in found:
+                fresh.setdefault(item.key, item)
+        created = set()
+        if fresh:
+            inserted, created = _insert(seller, list(fresh.values()), timezone.now())
+            found.update(inserted)
+    answered = set()
+    results = []
+    for item in items:  # only the first of repeated items is the one created
+        results.append((found[item.key], item.key in created and item.key not in answered))
+        answered.add(item.key)
+    return results
+
+
+def _existing(seller, items):
+    refs = {item.order_ref for item in items}
+    wanted = {item.key for item in items}
+    rows = Flag.objects.filter(seller=seller, order_ref__in=refs)
+    return {key: flag for flag in rows if (key := (flag.buyer_key, flag.reason_id, flag.order_ref)) in wanted}
+
+
+def _insert(seller, items, now):
+    """Insert new flags; returns ({key: flag}, keys this call inserted)."""
+    rows = identifiers_resolve(identifiers=[i for item in items for i in item.identifiers])
+    flags = [
+        Flag(
+            id=uuid.uuid4(),
+            seller=seller,
+            buyer_key=item.key[0],
+            reason_id=item.reason,
+            order_ref=item.order_ref,
+            occurred_at=item.occurred_at or now,
+            note=redact(item.note or ""),
+            created_at=now,
+            status_changed_at=now,
+        )
+        for item in items
+    ]
+    Flag.objects.bulk_create(flags, ignore_conflicts=True)
+    inserted = set(Flag.objects.filter(pk__in=[f.pk for f in flags]).values_list("pk", flat=True))
+    created = [(flag, item) for flag, item in zip(flags, items, strict=True) if flag.pk in inserted]
+    result = {item.key: flag for flag, item in created}
+    lost = [item for flag, item in zip(flags, items, strict=True) if flag.pk not in inserted]
+    if lost:  # concurrent identical submissions won the race: answer with their flags
+        result.update(_existing(seller, lost))
+    FlagIdentifier.objects.bulk_create(
+        FlagIdentifier(flag=flag, identifier=rows[i.digest]) for flag, item in created for i in set(item.identifiers)
+    )
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
             flag_id=flag.pk,
             action="created",
             actor_type=ActorType.SELLER,
-            actor_id=seller.pk,
+            actor_id=str(seller.pk),
             to_status=FlagStatus.ACTIVE,
         )
-        buyers_mark(buyer_ids=[row.buyer_id for row in rows.values()])
-    return flag, True
+        for flag, _ in created
+    )
+    buyers_mark(buyer_ids={rows[i.digest].buyer_id for _, item in created for i in item.identifiers})
+    return result, {item.key for _, item in created}
 
 
 def flag_retract(*, seller, flag_id):

@@ -7,41 +7,16 @@ around some marked buyers. It runs in the scorer, under the exclusive graph lock
 races a writer (identity.marks).
 """
 
-from collections import Counter, defaultdict
+from collections import Counter
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from blacklist.models import COUNTING_STATUSES, FlagIdentifier
+from blacklist.selectors import link_assertions, severed_pairs
 from identity import graph
 from identity.marks import graph_lock_exclusive
-from identity.models import Buyer, Identifier, LinkSeverance
-
-
-def link_assertions(*, identifier_ids):
-    """(a, b, seller id, flag id) for every link asserted by a counting flag naming any of these
-    identifiers — both directions of each pair, so every link touching them is complete."""
-    flags = FlagIdentifier.objects.filter(
-        identifier_id__in=list(identifier_ids), flag__status__in=COUNTING_STATUSES
-    ).values("flag_id")
-    named = defaultdict(list)
-    sellers = {}
-    rows = FlagIdentifier.objects.filter(flag_id__in=flags).values_list("flag_id", "identifier_id", "flag__seller_id")
-    for flag_id, identifier_id, seller_id in rows:
-        named[flag_id].append(identifier_id)
-        sellers[flag_id] = seller_id
-    return [(a, b, sellers[f], f) for f, ids in named.items() for a in ids for b in ids if a != b]
-
-
-def severed_pairs(*, identifier_ids):
-    ids = list(identifier_ids)
-    return set(
-        LinkSeverance.objects.filter(Q(low_id__in=ids) | Q(high_id__in=ids), restored_at__isnull=True).values_list(
-            "low_id", "high_id"
-        )
-    )
+from identity.models import Buyer, Identifier
 
 
 def buyers_relink(*, buyer_ids):

@@ -6,6 +6,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
 from blacklist.models import ActorType, AuditEvent, Seller
+from blacklist.selectors import severed_link_flags
 from scoring.services.aging import score_rescore
 from scoring.trust import TrackRecord, seller_trust
 
@@ -18,7 +19,8 @@ RESCORE_THRESHOLD = 0.01
 def seller_trust_recompute(*, seller_ids=None, now=None):
     """Recompute trust for some or all sellers; rescore buyers of sellers whose trust moved.
 
-    1. Track records from the audit trail (it outlives the retention purge of flag rows).
+    1. Track records from the audit trail (it outlives the retention purge of flag rows), plus
+       each seller's flags asserting links that admins severed.
     2. seller_trust() on each track record; save trust and its explanation.
     3. Buyers flagged by sellers whose trust moved by ≥ RESCORE_THRESHOLD are rescored.
     Returns the number of sellers whose trust changed.
@@ -28,6 +30,7 @@ def seller_trust_recompute(*, seller_ids=None, now=None):
     if seller_ids is not None:
         sellers = sellers.filter(pk__in=list(seller_ids))
     records = _track_records(seller_ids)
+    severed = severed_link_flags()
     moved, changed = [], []
     for seller in sellers.iterator(chunk_size=2000):
         counts = records.get(str(seller.pk), {})
@@ -37,6 +40,7 @@ def seller_trust_recompute(*, seller_ids=None, now=None):
             retracted=counts.get("retract", 0),
             overturned=counts.get("overturn", 0),
             upheld=counts.get("uphold", 0),
+            severed=severed.get(seller.pk, 0),
         )
         trust, details = seller_trust(record)
         if abs(trust - seller.trust) >= RESCORE_THRESHOLD:

@@ -1,0 +1,69 @@
+"""flag_submit_many: set-based, and the same outcome as submitting the flags one by one."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from blacklist.models import AuditEvent, Flag, FlagIdentifier
+from blacklist.services.flags import FlagInput, flag_submit, flag_submit_many
+from identity.models import Buyer, Identifier
+from tests.conftest import ids
+
+
+def items(n, *, prefix="m"):
+    return [
+        FlagInput(
+            identifiers=tuple(ids(email=f"{prefix}{i % 7}@example.com", phone=f"+4915100{i % 5:06d}")),
+            reason=("extortion", "refund_abuse")[i % 2],
+            order_ref=f"O-{i}",
+            note=f"note {i}" if i % 3 == 0 else "",
+        )
+        for i in range(n)
+    ]
+
+
+def snapshot(seller):
+    flags = Flag.objects.filter(seller=seller)
+    return {
+        "flags": sorted(flags.values_list("buyer_key", "reason_id", "order_ref", "status", "note")),
+        "named": sorted(
+            FlagIdentifier.objects.filter(flag__seller=seller).values_list("flag__order_ref", "identifier__digest")
+        ),
+        "audit": AuditEvent.objects.filter(action="created", actor_id=str(seller.pk)).count(),
+    }
+
+
+def test_many_equals_one_by_one(seller_a, seller_b):
+    batch = items(40)
+    answers = flag_submit_many(seller=seller_a.seller, items=batch)
+    assert [created for _, created in answers] == [True] * 40
+    for item in batch:
+        flag_submit(
+            seller=seller_b.seller,
+            identifiers=item.identifiers,
+            reason=item.reason,
+            order_ref=item.order_ref,
+            note=item.note,
+        )
+    assert snapshot(seller_a.seller) == snapshot(seller_b.seller)
+    assert Identifier.objects.count() == 7 + 5
+    assert Buyer.objects.filter(needs_score_since__isnull=False).count() == 12
+
+
+def test_repeats_answer_with_the_existing_flag(seller_a):
+    first = items(3)
+    flag_submit_many(seller=seller_a.seller, items=first[:1])
+    answers = flag_submit_many(seller=seller_a.seller, items=[first[0], first[1], first[1], first[2]])
+    assert [created for _, created in answers] == [False, True, False, True]
+    assert answers[1][0].pk == answers[2][0].pk
+    assert Flag.objects.count() == 3
+
+
+def test_a_batch_costs_a_fixed_number_of_statements(seller_a):
+    flag_submit_many(seller=seller_a.seller, items=items(5, prefix="warm"))  # reasons cached etc.
+    counts = []
+    for size in (10, 200):
+        with CaptureQueriesContext(connection) as queries:
+            flag_submit_many(seller=seller_a.seller, items=items(size, prefix=f"s{size}"))
+        counts.append(len(queries))
+    if connection.vendor == "postgresql":  # SQLite splits big inserts by its variable limit
+        assert counts[0] == counts[1] <= 16, counts
