@@ -15,7 +15,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from blacklist.models import Flag
-from disputes.selectors import identifier_digests
+from identity.identifiers import identifier_digests
 from identity.models import Identifier
 
 
