@@ -7,7 +7,7 @@ from rest_framework import serializers
 from blacklist.selectors import reasons_cached
 from blacklist.services.flags import FlagInput
 from identity.identifiers import MAX_IDENTIFIER_LENGTH, IdentifierKind, InvalidIdentifier, identifiers_from
-from riskhub.validation import prebuilt
+from riskhub.validation import validator
 
 COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS) - {"001"}
 CLOCK_SKEW = timezone.timedelta(minutes=5)
@@ -102,22 +102,9 @@ class FlagInputSerializer(StrictSerializer):
         return value
 
 
-_flag_input_prebuilt = prebuilt(FlagInputSerializer)
-
-
-def flag_input(data):
-    """FlagInputSerializer's validated data for `data`, or raise its ValidationError.
-
-    Valid input is checked with fields built once (riskhub.validation: a batch of 500 flags would
-    otherwise deep-copy the serializer's fields 500 times); anything else goes through a fresh
-    serializer, so the error details are always the serializer's own.
-    """
-    validated = _flag_input_prebuilt(data)
-    if validated is None:
-        serializer = FlagInputSerializer(data=data)
-        serializer.is_valid(raise_exception=True)
-        validated = serializer.validated_data
-    return validated
+# Valid input is checked with fields built once (riskhub.validation): a batch of 500 flags would
+# otherwise deep-copy the serializer's fields 500 times.
+flag_input = validator(FlagInputSerializer)
 
 
 def flag_input_item(validated):
