@@ -296,3 +296,59 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
+
+# --- Web pages: the seller console and the buyer's page (console app; issue 9) ---------------
+# Kept in one block. Cookie `Secure` flags, HSTS, proxies and CSRF origins live in the HTTPS block.
+from csp.constants import NONE, SELF  # noqa: E402
+
+# console first: its templates (admin branding, registration pages) win over the admin's own.
+INSTALLED_APPS = ["console", *INSTALLED_APPS, "axes", "csp"]
+# AxesMiddleware last, as django-axes requires; CSP on every response.
+MIDDLEWARE = [
+    *MIDDLEWARE,
+    "csp.middleware.CSPMiddleware",
+    "console.middleware.AdminInlineStyles",
+    "axes.middleware.AxesMiddleware",
+]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "console:sign-in"
+LOGIN_REDIRECT_URL = "console:check"
+LOGOUT_REDIRECT_URL = "landing"
+LANGUAGES = [("en", "English")]  # every page string is translatable; English is shipped
+
+# Sessions: short-lived, never readable by scripts, not sent on cross-site POSTs.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE_SECONDS", 8 * 3600, minimum=60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 24 * 3600, minimum=300)
+
+# Sign-in throttling (django-axes): after SIGN_IN_FAILURE_LIMIT failures from one client address,
+# or against one username, sign-in answers 429 for SIGN_IN_COOLOFF_MINUTES. Counted in the
+# database, so every gunicorn worker sees the same count; the admin's sign-in is covered too.
+AXES_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGN_IN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "riskhub.clientip.client_ip"  # the client address the API's limits use
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp): our own scripts and styles only, no inline code, no
+# framing. The API docs page (riskhub/urls.py) and the admin (console.middleware) allow inline styles.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# What the buyer's page promises about review time (an operator's commitment, shown to buyers).
+APPEAL_REVIEW_TARGET_DAYS = env_int("APPEAL_REVIEW_TARGET_DAYS", 14, minimum=1)
