@@ -22,6 +22,7 @@ from console.views.common import posted
 from disputes.auth import buyer_token_read
 from disputes.selectors import buyer_flags, flag_appealable
 from disputes.services.appeals import appeal_create, appeal_session, appeal_start
+from disputes.tasks import appeal_code_send_later
 from riskhub.clientip import client_ip
 from riskhub.errors import ApplicationError
 
@@ -53,7 +54,8 @@ def start(request):
     form = BuyerEmailForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            appeal_start(email=form.cleaned_data["email"], ip=client_ip(request))
+            # As the API does: rate-limit here, look up and mail in the worker (disputes.tasks).
+            appeal_code_send_later(appeal_start(email=form.cleaned_data["email"], ip=client_ip(request)))
         except ApplicationError as exc:
             return _retry_later(request, form, exc)
         code_form = BuyerCodeForm(initial={"email": form.cleaned_data["email"]})

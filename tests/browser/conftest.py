@@ -34,18 +34,13 @@ def _playwright():
 
 
 @pytest.fixture(scope="module")
-def web(django_db_setup, tmp_path_factory):
+def web(django_db_setup):
     """`gunicorn riskhub.wsgi` on the test database, mailing to files the tests can read."""
     if not stack.REAL_STACK:
         pytest.skip("needs PostgreSQL + Redis (run `make test` with the services up)")
-    mail_dir = tmp_path_factory.mktemp("mail")
-    server = stack.start_gunicorn(
-        workers=2,
-        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-        EMAIL_FILE_PATH=str(mail_dir),
-        DJANGO_ALLOW_ASYNC_UNSAFE="",
-    )
-    server.mail_dir = mail_dir
+    # Code mails are sent by the Celery worker; every child process mails to stack.MAIL_DIR.
+    server = stack.start_gunicorn(workers=2, DJANGO_ALLOW_ASYNC_UNSAFE="")
+    server.mail_dir = stack.MAIL_DIR
     yield server
     server.stop()
 

@@ -10,7 +10,7 @@ from blacklist.services.flags import flag_submit
 from disputes.models import Dispute
 from tests.conftest import ids, rescore
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("codes_mailed_in_process")]
 
 JANE = "jane@example.com"
 
