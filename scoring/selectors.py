@@ -88,6 +88,12 @@ def decision_for(*, seller, identifiers, order=None):
 _DECISION_SQL = """
 WITH asked AS (
     SELECT DISTINCT buyer_id FROM identity_identifier WHERE digest IN ({digests})
+),
+named AS MATERIALIZED (  -- the flags naming any identifier of those buyers: a handful, found by index
+    SELECT DISTINCT fi.flag_id
+      FROM asked
+      JOIN identity_identifier i ON i.buyer_id = asked.buyer_id
+      JOIN blacklist_flagidentifier fi ON fi.identifier_id = i.id
 )
 SELECT 'p' AS tag, p.review_at AS n1, p.no_ship_at AS n2, CAST(p.own_flags_block AS INTEGER) AS n3, NULL AS n4,
        p.reason_overrides AS data, NULL AS flag_id, NULL AS reason_id, NULL AS order_ref, NULL AS status,
@@ -99,12 +105,8 @@ SELECT 's', s.buyer_id, s.score, s.reporting_sellers, s.lapsed, s.reasons, NULL,
   FROM asked JOIN scoring_buyerscore s ON s.buyer_id = asked.buyer_id
 UNION ALL
 SELECT 'f', NULL, NULL, NULL, NULL, NULL, CAST(f.id AS TEXT), f.reason_id, f.order_ref, f.status, f.created_at
-  FROM blacklist_flag f
- WHERE f.seller_id = %s AND f.status IN ({counting}) AND f.id IN (
-       SELECT fi.flag_id
-         FROM asked
-         JOIN identity_identifier i ON i.buyer_id = asked.buyer_id
-         JOIN blacklist_flagidentifier fi ON fi.identifier_id = i.id)
+  FROM named JOIN blacklist_flag f ON f.id = named.flag_id
+ WHERE f.seller_id = %s AND f.status IN ({counting})
 """
 _COUNTING = [str(s) for s in COUNTING_STATUSES]
 
