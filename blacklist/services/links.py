@@ -56,7 +56,8 @@ def _partition(asked):
         kinds=kinds,
         min_sellers=settings.LINK_MIN_SELLERS,
         hub_limit=settings.LINK_HUB_LIMIT,
-        severed=severed_pairs(identifier_ids=nodes),
+        # Only identifiers with asserted links can have a severed one.
+        severed=severed_pairs(identifier_ids={a for a, _, _, _ in assertions}) if assertions else (),
     )
     return nodes, result
 

@@ -24,34 +24,32 @@ CHUNK = 2000
 
 
 def _voices_by_buyer(buyer_ids):
-    """{buyer id: [Voice]}: one SQL aggregate, one row per buyer, reason and seller.
+    """({buyer id: [Voice]}, {buyer id: expired flags}): one SQL aggregate, one row per buyer,
+    reason and seller, over the counting and the expired flags naming the buyer's identifiers.
 
     A flag counts for every buyer holding an identifier it names; naming two identifiers of one
-    buyer still makes it one voice (grouped by seller), and one flag (distinct in `disputed`).
+    buyer still makes it one voice (grouped by seller), and one flag (distinct counts). A row with
+    only expired flags is no voice: it only tells the explanation that the buyer was flagged once.
     """
+    counting = Q(status__in=COUNTING_STATUSES)
     rows = (
-        Flag.objects.filter(identifiers__buyer_id__in=buyer_ids, status__in=COUNTING_STATUSES)
+        Flag.objects.filter(identifiers__buyer_id__in=buyer_ids, status__in=[*COUNTING_STATUSES, FlagStatus.EXPIRED])
         .values_list("identifiers__buyer_id", "reason_id", "seller_id", "seller__trust")
-        .annotate(last_at=Max("occurred_at"), disputed=Count("id", distinct=True, filter=Q(status=FlagStatus.DISPUTED)))
-        .order_by()
-    )
-    voices = {}
-    for buyer_id, reason, seller_id, trust, last_at, disputed in rows.iterator(chunk_size=5000):
-        voices.setdefault(buyer_id, []).append(
-            policy.Voice(seller_id=seller_id, reason=reason, last_at=last_at, trust=trust, disputed=disputed)
+        .annotate(
+            last_at=Max("occurred_at", filter=counting),
+            disputed=Count("id", distinct=True, filter=Q(status=FlagStatus.DISPUTED)),
+            expired=Count("id", distinct=True, filter=Q(status=FlagStatus.EXPIRED)),
         )
-    return voices
-
-
-def _expired_by_buyer(buyer_ids):
-    """{buyer id: how many expired flags name its identifiers}."""
-    rows = (
-        Flag.objects.filter(identifiers__buyer_id__in=buyer_ids, status=FlagStatus.EXPIRED)
-        .values_list("identifiers__buyer_id")
-        .annotate(n=Count("id", distinct=True))
         .order_by()
     )
-    return dict(rows)
+    voices, expired = {}, {}
+    for buyer_id, reason, seller_id, trust, last_at, disputed, gone in rows.iterator(chunk_size=5000):
+        expired[buyer_id] = expired.get(buyer_id, 0) + gone
+        if last_at is not None:
+            voices.setdefault(buyer_id, []).append(
+                policy.Voice(seller_id=seller_id, reason=reason, last_at=last_at, trust=trust, disputed=disputed)
+            )
+    return voices, expired
 
 
 def breakdown_to_json(breakdown):
@@ -117,7 +115,7 @@ def score_recompute(*, buyer_ids, now=None, rules=None):
         before = dict(Buyer.objects.filter(pk__in=chunk).values_list("pk", "needs_score_since"))
         affected, relinked = buyers_relink(buyer_ids=chunk, carry=_carry_scores)
         marks = {pk: relinked[pk] if pk in relinked else before.get(pk) for pk in affected}
-        voices, expired = _voices_by_buyer(list(marks)), _expired_by_buyer(list(marks))
+        voices, expired = _voices_by_buyer(list(marks))
         rows = []
         for buyer_id in marks:
             breakdown = policy.score_voices(voices.get(buyer_id, ()), rules, now)
