@@ -62,7 +62,7 @@ def breakdown_to_json(breakdown):
             "risk": round(r.risk, 6),
             "disputed": r.disputed,
             "stale": r.stale,
-            "voices": {str(s): [round(v.strength, 6), v.disputed, int(v.stale)] for s, v in sorted(r.voices.items())},
+            "voices": {str(s): [round(v.strength, 6), v.disputed, int(v.stale)] for s, v in r.voices.items()},
         }
         for code, r in breakdown.reasons.items()
     }
