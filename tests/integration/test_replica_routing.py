@@ -1,0 +1,159 @@
+"""Decisions read scores from a replica; the asking seller's own flags and policy from the primary.
+
+The `replica` alias is a second connection to the test database (a mirror, as
+`DATABASE_REPLICA_URL` would configure it: riskhub.settings.database_from_url), added for these
+tests only, so every other test keeps the one-statement, primary-only decision read. A lagging
+replica is a connection held in a REPEATABLE READ snapshot taken before the writes: a streaming
+replica, too, answers from a consistent snapshot of the primary's past.
+"""
+
+import logging
+import urllib.parse
+from contextlib import contextmanager
+
+import pytest
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.test.utils import CaptureQueriesContext
+
+from riskhub import settings as project_settings
+from riskhub.routers import REPLICA, lagging_alias
+from scoring.models import BuyerScore
+from tests import stack
+from tests.conftest import real_stack, rescore
+
+pytestmark = [
+    pytest.mark.integration,
+    real_stack,
+    pytest.mark.django_db(transaction=True, databases=[DEFAULT_DB_ALIAS, REPLICA]),
+]
+
+EMAIL = "replica.buyer@example.com"
+
+
+def with_port(url, port):
+    """`url` with its host's port replaced (nothing listens on a fresh free port)."""
+    parts = urllib.parse.urlsplit(url)
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{userinfo}{at}{parts.hostname}:{port}"))
+
+
+def add_replica_alias(url):
+    config = project_settings.database_from_url(url) | {"TEST": {"MIRROR": DEFAULT_DB_ALIAS}}
+    # The defaults Django fills in for every alias (AUTOCOMMIT, TIME_ZONE, TEST…), as at start-up.
+    configured = connections.configure_settings({DEFAULT_DB_ALIAS: {}, REPLICA: config})
+    connections.settings[REPLICA] = configured[REPLICA]
+
+
+def drop_replica_alias():
+    if REPLICA in connections.settings:
+        connections[REPLICA].close()
+        del connections[REPLICA]
+        del connections.settings[REPLICA]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def replica_alias(django_db_setup):
+    """The `replica` alias on the test database, for this module only. It must exist before a
+    test's database fixture starts (Django checks a test's `databases` against the aliases)."""
+    if not stack.REAL_STACK:
+        pytest.skip("needs PostgreSQL")
+    add_replica_alias(stack.test_database_url())
+    yield
+    drop_replica_alias()
+
+
+@contextmanager
+def replica_at(url):
+    """The replica alias pointed at `url` for a while."""
+    drop_replica_alias()
+    add_replica_alias(url)
+    try:
+        yield
+    finally:
+        drop_replica_alias()
+        add_replica_alias(stack.test_database_url())
+
+
+@pytest.fixture
+def replica(live_reasons):
+    """The replica connection, in a test whose writes are committed (a replica sees nothing else)."""
+    return connections[REPLICA]
+
+
+def flag(persona, buyer, reason="extortion", ref="R-1"):
+    response = persona.post("/api/v1/flags", {"buyer": buyer, "reason": reason, "order_ref": ref})
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def decide(persona, buyer):
+    response = persona.post("/api/v1/decisions", {"buyer": buyer})
+    assert response.status_code == 200, response.json()
+    return response.json()
+
+
+def test_the_router_sends_only_reads_that_may_lag_to_the_replica(replica):
+    from django.db import router
+
+    assert lagging_alias(BuyerScore) == REPLICA
+    assert router.db_for_read(BuyerScore) == DEFAULT_DB_ALIAS  # an ordinary ORM read
+    assert router.db_for_write(BuyerScore) == DEFAULT_DB_ALIAS
+    assert not router.allow_migrate(REPLICA, "scoring")
+    assert router.allow_migrate(DEFAULT_DB_ALIAS, "scoring")
+
+
+def test_with_a_replica_scores_come_from_it_and_own_flags_from_the_primary(replica):
+    from tests.conftest import make_persona
+
+    seller_a, seller_b = make_persona("Replica A"), make_persona("Replica B")
+    flag(seller_a, {"email": EMAIL}, ref="A-1")
+    flag(seller_b, {"email": EMAIL}, reason="card_fraud", ref="B-1")
+    rescore()
+    with (
+        CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as on_primary,
+        CaptureQueriesContext(replica) as on_replica,
+    ):
+        answer = decide(seller_a, {"email": EMAIL})
+    assert answer["reporting_sellers"] == 2
+    assert [f["order_ref"] for f in answer["own_flags"]] == ["A-1"]
+    replica_sql = [q["sql"] for q in on_replica.captured_queries]
+    assert len(replica_sql) == 1 and "scoring_buyerscore" in replica_sql[0]
+    assert "blacklist_flag" not in replica_sql[0] and "scoring_sellerpolicy" not in replica_sql[0]
+    primary_sql = " ".join(q["sql"] for q in on_primary.captured_queries)
+    assert "blacklist_flag" in primary_sql and "scoring_sellerpolicy" in primary_sql
+    assert "scoring_buyerscore" not in primary_sql
+
+
+def test_a_lagging_replica_makes_a_score_older_never_hides_the_seller_s_own_flag(replica):
+    from tests.conftest import make_persona
+
+    seller_a, seller_b = make_persona("Lag A"), make_persona("Lag B")
+    flag(seller_b, {"email": EMAIL}, reason="card_fraud", ref="B-1")
+    rescore()
+    with transaction.atomic(using=REPLICA):
+        with replica.cursor() as cursor:  # the replica stops replaying here
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute("SELECT count(*) FROM scoring_buyerscore")
+        flag(seller_a, {"email": EMAIL}, ref="A-1")
+        rescore()
+        assert BuyerScore.objects.get().reporting_sellers == 2  # the primary has the new score
+        lagging = decide(seller_a, {"email": EMAIL})
+        assert lagging["reporting_sellers"] == 1  # the replica's older score...
+        assert [f["order_ref"] for f in lagging["own_flags"]] == ["A-1"]  # ...and the live own flag
+        assert lagging["decision"] == "no_ship"  # the own-flag block applies at once
+    caught_up = decide(seller_a, {"email": EMAIL})
+    assert caught_up["reporting_sellers"] == 2
+    assert [f["order_ref"] for f in caught_up["own_flags"]] == ["A-1"]
+
+
+def test_a_replica_that_cannot_answer_costs_the_replica_not_the_decision(live_reasons, caplog):
+    from tests.conftest import make_persona
+
+    seller_a, seller_b = make_persona("Down A"), make_persona("Down B")
+    flag(seller_b, {"email": EMAIL}, reason="card_fraud", ref="B-1")
+    rescore()
+    nothing_there = with_port(stack.test_database_url(), stack.free_port()) + "?connect_timeout=2"
+    with replica_at(nothing_there), caplog.at_level(logging.WARNING, logger="riskhub.routers"):
+        answer = decide(seller_a, {"email": EMAIL})
+    assert answer["reporting_sellers"] == 1
+    assert "replica read failed" in caplog.text
