@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from riskhub.env import env_bool, env_int, env_list, env_rate, env_str
 
@@ -193,7 +193,9 @@ CELERY_BEAT_SCHEDULE = {
 # score) and `maintenance` (expiry, seller trust, aging, retention: long batch jobs). A worker
 # started without -Q consumes all three (they are CELERY_TASK_QUEUES); `-Q scoring` and so on
 # split them. Every task is routed here by name; tests/unit/test_queues.py checks none is left out.
-CELERY_TASK_QUEUES = [Queue("scoring"), Queue("mail"), Queue("maintenance")]
+# Each queue has its own direct exchange and routing key: a bare Queue("scoring") would be bound
+# to the default exchange with the default routing key, and every queue would get every message.
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in ("scoring", "mail", "maintenance")]
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 CELERY_TASK_ROUTES = {
     "scoring.tasks.score_buyers": {"queue": "scoring"},
