@@ -129,7 +129,12 @@ DATABASES = {"default": database_from_url(DATABASE_URL)}
 # alias as a mirror of the test database.
 DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
 if DATABASE_REPLICA_URL:
-    DATABASES["replica"] = database_from_url(DATABASE_REPLICA_URL) | {"TEST": {"MIRROR": "default"}}
+    # No health check: a replica read that fails is read again on the primary (riskhub.routers),
+    # so checking first would only add a round trip to every decision.
+    DATABASES["replica"] = database_from_url(DATABASE_REPLICA_URL) | {
+        "CONN_HEALTH_CHECKS": False,
+        "TEST": {"MIRROR": "default"},
+    }
     if DATABASES["replica"]["ENGINE"] != DATABASES["default"]["ENGINE"]:
         raise ImproperlyConfigured("DATABASE_REPLICA_URL must use the same database engine as DATABASE_URL")
 DATABASE_ROUTERS = ["riskhub.routers.PrimaryReplicaRouter"]
