@@ -63,6 +63,8 @@ def test_a_replica_url_adds_a_replica_alias_with_the_same_options_mirrored_in_te
     assert found["replica"]["OPTIONS"] == found["default"]["OPTIONS"]
     assert found["replica"]["DISABLE_SERVER_SIDE_CURSORS"] is True
     assert found["replica"]["TEST"] == {"MIRROR": "default"}
+    # A failed replica read falls back to the primary (riskhub.routers): no per-request check.
+    assert (found["default"]["CONN_HEALTH_CHECKS"], found["replica"]["CONN_HEALTH_CHECKS"]) == (True, False)
 
 
 def test_without_a_replica_every_read_stays_on_the_primary():
