@@ -47,9 +47,10 @@ bench-decisions: $(DEV_STAMP)
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python bench/run_bench.py $(ARGS)
 
-## bench-rescore: full rescore of 1,000,000 flags over 200,000 buyers by the Celery workers
+## bench-rescore: full rescore of FLAGS flags (default 1,000,000) over FLAGS/5 buyers by the Celery workers
+FLAGS ?= 1000000
 bench-rescore: $(DEV_STAMP)
-	$(BIN)/python bench/rescore_bench.py
+	$(BIN)/python bench/rescore_bench.py --flags $(FLAGS) --buyers $$(( $(FLAGS) / 5 ))
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis

@@ -11,7 +11,7 @@ then a link change (10,000 buyer pairs joined by corroborated links, then split 
 6. A link change: two sellers name 10,000 pairs of buyers' emails together (every link
    corroborated), `rescore --seller` relinks and rescores them; then the flags are retracted
    and the pairs split again. Both are timed.
-7. Prints a table and writes bench/results/rescore.json. Targets: ≤ 60 s, ≤ 500 MB per worker.
+7. Prints a table and writes bench/results/rescore.json. Targets: ≤ 60 s per million flags, ≤ 500 MB per worker.
 """
 
 import argparse
@@ -34,7 +34,7 @@ DATABASE_NAME = "riskhub_bench_rescore"
 DATABASE_URL = f"postgresql://postgres@127.0.0.1:5432/{DATABASE_NAME}"
 MAINTENANCE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-TARGET_SECONDS = 60
+TARGET_SECONDS_PER_MILLION = 60  # linear: the target grows with the flags, never faster
 TARGET_MB = 500
 
 
@@ -261,6 +261,7 @@ def main():
             "WHERE f.status IN ('active', 'disputed', 'upheld') AND f.order_ref LIKE 'B-%'"
         ).fetchone()[0]
     peak = max(peaks.values())
+    target_seconds = TARGET_SECONDS_PER_MILLION * max(flags, 1_000_000) / 1_000_000
     figures = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "flags": flags,
@@ -275,16 +276,18 @@ def main():
         "peak_worker_rss_mb": round(peak, 1),
         "worker_processes_rss_mb": {str(k): round(v, 1) for k, v in peaks.items()},
         "link_change": links,
-        "targets": {"rescore_wall_seconds": TARGET_SECONDS, "peak_worker_rss_mb": TARGET_MB},
+        "seconds_per_million_flags": round(wall * 1_000_000 / flags, 1) if flags else None,
+        "targets": {"rescore_wall_seconds": target_seconds, "peak_worker_rss_mb": TARGET_MB},
     }
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / "rescore.json").write_text(json.dumps(figures, indent=2))
-    ok_time, ok_mem = wall <= TARGET_SECONDS, peak <= TARGET_MB
+    ok_time, ok_mem = wall <= target_seconds, peak <= TARGET_MB
     print()
     print(f"  flags                      {flags:>12,}")
     print(f"  buyers rescored            {rescored:>12,}")
     print(
-        f"  full rescore wall time     {wall:>10.1f} s   (target ≤ {TARGET_SECONDS} s: {'ok' if ok_time else 'MISSED'})"
+        f"  full rescore wall time     {wall:>10.1f} s   "
+        f"(target ≤ {target_seconds:.0f} s: {'ok' if ok_time else 'MISSED'})"
     )
     print(f"  peak worker memory (RSS)   {peak:>10.1f} MB  (target ≤ {TARGET_MB} MB: {'ok' if ok_mem else 'MISSED'})")
     print(f"  workers                    {args.concurrency:>12}  (chunk {args.chunk} buyers per task)")

@@ -23,6 +23,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -46,6 +47,7 @@ REDIS_URL = "redis://127.0.0.1:6379/14"
 UNLIMITED = "100000000/min"  # the limiter still counts every request, it just never says no
 
 RATIO_TARGET = 0.35
+FRESHNESS_TARGET_S = 1.0
 REASONS = [
     # (code, share): mostly trust reasons, some logistics ones.
     ("refund_abuse", 25),
@@ -311,13 +313,17 @@ def load_flags(ctx, plan):
         return elapsed, codes
 
     began = time.monotonic()
-    pool = ThreadPoolExecutor(max_workers=ctx.args.ingest_clients)
+    pool = ThreadPoolExecutor(max_workers=ctx.args.ingest_clients + 1)
+    stop = threading.Event()
+    probe = pool.submit(freshness_probe, ctx, stop)
     try:
         done = list(pool.map(send, jobs))
     finally:
+        stop.set()
         # On Ctrl-C or a failed batch, drop the batches not yet sent instead of sending them all.
         pool.shutdown(wait=True, cancel_futures=True)
     wall = time.monotonic() - began
+    lags = sorted(probe.result())
     codes = [c for _, cs in done for c in cs]
     created = sum(1 for c in codes if c == 201)
     failed = [c for c in codes if c not in (200, 201)]
@@ -334,7 +340,40 @@ def load_flags(ctx, plan):
         "flags_per_s": round(len(codes) / wall, 1),
         "batch_p50_s": round(batch_times[len(batch_times) // 2], 3),
         "batch_max_s": round(batch_times[-1], 3),
+        "freshness": {
+            "probes": len(lags),
+            "p50_s": round(lags[len(lags) // 2], 3) if lags else None,
+            "p95_s": round(lags[min(len(lags) - 1, int(len(lags) * 0.95))], 3) if lags else None,
+            "max_s": round(lags[-1], 3) if lags else None,
+            "target_p95_s": FRESHNESS_TARGET_S,
+        },
     }, began
+
+
+def freshness_probe(ctx, stop):
+    """While the batches load: one probe seller flags a new buyer, another asks about it until its
+    decision counts the flag. Returns the delays (s) from the flag's 201 to the decision seeing it."""
+    flagger, asker = ctx.probe_keys
+    lags, n = [], 0
+    while not stop.is_set():
+        n += 1
+        buyer = {"email": f"fresh-{n}@probe.example"}
+        status, _ = http_post(
+            ctx.url + "/api/v1/flags", {"buyer": buyer, "reason": "extortion", "order_ref": f"P-{n}"}, flagger
+        )
+        if status != 201:
+            raise BenchError(f"probe flag answered {status}")
+        flagged = time.monotonic()
+        while time.monotonic() - flagged < 30:
+            status, decision = http_post(ctx.url + "/api/v1/decisions", {"buyer": buyer}, asker)
+            if status == 200 and decision["reporting_sellers"] >= 1:
+                lags.append(time.monotonic() - flagged)
+                break
+            time.sleep(0.02)
+        else:
+            raise BenchError("a probe flag was not in another seller's decision within 30 s")
+        stop.wait(0.2)
+    return lags
 
 
 def wait_scored(ctx, ingest_began, worker_cpu_before, timeout):
@@ -470,6 +509,7 @@ class Context:
     def __init__(self, args, env):
         self.args, self.env = args, env
         self.url, self.keys, self.server, self.worker = None, [], None, None
+        self.probe_keys = ()
         self.wrk = "wrk"
 
     def manage(self, *argv):
@@ -502,8 +542,9 @@ def run(args):
         database_reset()
         redis.Redis.from_url(REDIS_URL).flushdb()
         ctx.manage("migrate", "--noinput")
-        log(f"creating {args.sellers} sellers with manage.py create_seller")
-        ctx.keys = create_sellers(env, args.sellers)
+        log(f"creating {args.sellers} sellers (+2 freshness probes) with manage.py create_seller")
+        *ctx.keys, flagger, asker = create_sellers(env, args.sellers + 2)
+        ctx.probe_keys = (flagger, asker)
         log("starting gunicorn and the celery worker")
         ctx.server, ctx.url = start_gunicorn(env, args)
         ctx.worker = start_worker(env)
@@ -529,6 +570,12 @@ def report(results):
     ing, sc = results["ingestion"], results["scoring"]
     rows = [
         ("batch ingestion", f"{ing['flags_per_s']:.0f} flags/s", f"{ing['flags']} flags in {ing['seconds']} s"),
+        (
+            "freshness under load (p95)",
+            f"{ing['freshness']['p95_s']} s",
+            f"a new flag in another seller's decision; p50 {ing['freshness']['p50_s']} s, max "
+            f"{ing['freshness']['max_s']} s over {ing['freshness']['probes']} probes; target ≤ {FRESHNESS_TARGET_S} s",
+        ),
         ("scoring: all buyers scored", f"{sc['from_first_flag_s']} s", f"from the first flag; {sc['scored']} buyers"),
         ("scoring: backlog after load", f"{sc['after_ingestion_s']} s", f"worker CPU {sc['worker_cpu_s']} s in all"),
     ]

@@ -202,6 +202,8 @@ class BuyerAdmin(ReadOnlyAdmin):
 
 @admin.register(Identifier)
 class IdentifierAdmin(ReadOnlyAdmin):
+    change_list_template = "admin/hashed_search_change_list.html"
+
     list_display = ("id", "kind", "digest_prefix", "buyer", "is_hub", "created_at")
     list_filter = ("kind", "is_hub")
     search_fields = ("=digest",)
@@ -213,6 +215,10 @@ class IdentifierAdmin(ReadOnlyAdmin):
     @admin.display(description="digest")
     def digest_prefix(self, obj):
         return f"{obj.digest[:12]}…"
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "hashed_search_url": reverse("admin:identity_identifier_search")}
+        return super().changelist_view(request, extra_context)
 
     def get_urls(self):
         search = self.admin_site.admin_view(self.search_view)

@@ -99,3 +99,46 @@ def severed_link_flags():
         for seller_id, flag_id in both:
             counts[seller_id].add(flag_id)
     return {seller: len(flags) for seller, flags in counts.items()}
+
+
+EXPORT_FIELDS = (
+    "id",
+    "reason",
+    "order_ref",
+    "status",
+    "occurred_at",
+    "created_at",
+    "status_changed_at",
+    "note",
+    "named",
+)
+
+
+def flags_export(*, seller, reason=None, status=None, chunk=2000):
+    """The seller's own flags as plain rows (EXPORT_FIELDS), oldest first, streamed from the
+    database in chunks so an export of any size runs in constant memory. `named` lists the kinds
+    of identifier each flag named (the identifiers themselves are only held as digests)."""
+    flags = Flag.objects.filter(seller=seller)
+    if reason:
+        flags = flags.filter(reason_id=reason)
+    if status:
+        flags = flags.filter(status=status)
+    rows = flags.order_by("created_at", "id").values_list(
+        "id", "reason_id", "order_ref", "status", "occurred_at", "created_at", "status_changed_at", "note"
+    )
+    batch = []
+    for row in rows.iterator(chunk_size=chunk):
+        batch.append(row)
+        if len(batch) == chunk:
+            yield from _with_kinds(batch)
+            batch = []
+    yield from _with_kinds(batch)
+
+
+def _with_kinds(batch):
+    kinds = defaultdict(set)
+    named = FlagIdentifier.objects.filter(flag_id__in=[row[0] for row in batch])
+    for flag_id, kind in named.values_list("flag_id", "identifier__kind"):
+        kinds[flag_id].add(kind)
+    for row in batch:
+        yield dict(zip(EXPORT_FIELDS, (*row, ",".join(sorted(kinds[row[0]]))), strict=True))

@@ -1,11 +1,16 @@
 """Serializers shared by several endpoints: the strict base and the `buyer` object."""
 
 import phonenumbers
+from django.utils import timezone
 from rest_framework import serializers
 
+from blacklist.selectors import reasons_cached
+from blacklist.services.flags import FlagInput
 from identity.identifiers import MAX_IDENTIFIER_LENGTH, IdentifierKind, InvalidIdentifier, identifiers_from
+from riskhub.validation import validator
 
 COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS) - {"001"}
+CLOCK_SKEW = timezone.timedelta(minutes=5)
 
 
 class StrictSerializer(serializers.Serializer):
@@ -77,3 +82,37 @@ class BuyerSerializer(StrictSerializer):
         except InvalidIdentifier as exc:
             raise serializers.ValidationError({exc.field: [str(exc)]}) from None
         return {"identifiers": identifiers, "country": country}
+
+
+class FlagInputSerializer(StrictSerializer):
+    buyer = BuyerSerializer()
+    reason = serializers.CharField(max_length=40)
+    order_ref = serializers.CharField(max_length=64)
+    occurred_at = serializers.DateTimeField(required=False)
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+
+    def validate_reason(self, value):
+        if value not in reasons_cached():
+            raise serializers.ValidationError("Unknown reason code; GET /api/v1/reasons lists them.")
+        return value
+
+    def validate_occurred_at(self, value):
+        if value > timezone.now() + CLOCK_SKEW:
+            raise serializers.ValidationError("Must not be in the future.")
+        return value
+
+
+# Valid input is checked with fields built once (riskhub.validation): a batch of 500 flags would
+# otherwise deep-copy the serializer's fields 500 times.
+flag_input = validator(FlagInputSerializer)
+
+
+def flag_input_item(validated):
+    """The service's FlagInput for validated flag data."""
+    return FlagInput(
+        identifiers=tuple(validated["buyer"]["identifiers"]),
+        reason=validated["reason"],
+        order_ref=validated["order_ref"],
+        occurred_at=validated.get("occurred_at"),
+        note=validated.get("note", ""),
+    )

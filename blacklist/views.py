@@ -1,7 +1,12 @@
-"""Flag API: submit, batch, list, retract; the reason list."""
+"""Flag API: submit, batch, list, retract, export; the reason list."""
+
+import csv
+import io
+import json
 
 from django.conf import settings
-from django.utils import timezone
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -10,13 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from blacklist.models import FlagStatus
-from blacklist.selectors import flags_of, reasons_all, reasons_cached
-from blacklist.serializers import BuyerSerializer, StrictSerializer, choice
+from blacklist.selectors import EXPORT_FIELDS, flags_export, flags_of, reasons_all
+from blacklist.serializers import FlagInputSerializer, choice
 from blacklist.services.flags import flag_retract, flag_submit
 from identity.marks import score_requests_collected
 from riskhub.errors import ApplicationError, error_body, flatten_detail
-
-CLOCK_SKEW = timezone.timedelta(minutes=5)
 
 FLAG_EXAMPLE = {
     "buyer": {"email": "Buyer@Example.com", "phone": "+49 30 1234567", "country": "DE"},
@@ -25,24 +28,6 @@ FLAG_EXAMPLE = {
     "occurred_at": "2026-11-20T14:03:00Z",
     "note": "Third refund request this month without returning the goods.",
 }
-
-
-class FlagInputSerializer(StrictSerializer):
-    buyer = BuyerSerializer()
-    reason = serializers.CharField(max_length=40)
-    order_ref = serializers.CharField(max_length=64)
-    occurred_at = serializers.DateTimeField(required=False)
-    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-
-    def validate_reason(self, value):
-        if value not in reasons_cached():
-            raise serializers.ValidationError("Unknown reason code; GET /api/v1/reasons lists them.")
-        return value
-
-    def validate_occurred_at(self, value):
-        if value > timezone.now() + CLOCK_SKEW:
-            raise serializers.ValidationError("Must not be in the future.")
-        return value
 
 
 class FlagOutputSerializer(serializers.Serializer):
@@ -201,3 +186,52 @@ class ReasonListApi(APIView):
     @extend_schema(operation_id="reasons_list", summary="The reason codes", responses=ReasonOutputSerializer(many=True))
     def get(self, request):
         return Response(ReasonOutputSerializer(reasons_all(), many=True).data)
+
+
+class FlagExportApi(APIView):
+    """Your own flags as one streamed file: NDJSON (default) or CSV."""
+
+    throttle_scope = "flags"
+
+    class ExportFilterSerializer(FlagFilterSerializer):
+        file = choice(["ndjson", "csv"], required=False)
+
+    @extend_schema(
+        operation_id="flags_export",
+        summary="Export your own flags (NDJSON or CSV)",
+        parameters=[
+            OpenApiParameter("file", str, enum=["ndjson", "csv"], description="Default ndjson."),
+            OpenApiParameter("reason", str, description="Only this reason code."),
+            OpenApiParameter("status", str, enum=FlagStatus.values, description="Only this status."),
+        ],
+        responses={(200, "application/x-ndjson"): OpenApiTypes.STR, (200, "text/csv"): OpenApiTypes.STR},
+        description=(
+            "Streams every flag you filed, oldest first: " + ", ".join(EXPORT_FIELDS) + ". `named` lists the kinds "
+            "of identifier the flag named; the identifiers themselves are held only as digests and cannot be exported."
+        ),
+    )
+    def get(self, request):
+        filters = self.ExportFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        options = dict(filters.validated_data)
+        fmt = options.pop("file", "ndjson")
+        rows = flags_export(seller=request.user, **options)
+        lines = _csv_lines(rows) if fmt == "csv" else (json.dumps(row, default=_jsonable) + "\n" for row in rows)
+        response = StreamingHttpResponse(lines, content_type="text/csv" if fmt == "csv" else "application/x-ndjson")
+        response["Content-Disposition"] = f'attachment; filename="riskhub-flags.{fmt}"'
+        return response
+
+
+def _jsonable(value):
+    return value.isoformat().replace("+00:00", "Z") if hasattr(value, "isoformat") else str(value)
+
+
+def _csv_lines(rows):
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _jsonable(v) if not isinstance(v, str) else v for k, v in row.items()})
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()

@@ -94,6 +94,8 @@ def _actor(request):
 
 @admin.register(Dispute)
 class DisputeAdmin(ReadOnlyAdmin):
+    change_list_template = "admin/hashed_search_change_list.html"
+
     list_display = ("short_id", "created_at", "age", "reason", "seller", "status", "responded", "claim_state")
     list_filter = ("status", "flag__reason", AgeFilter, ClaimFilter)
     search_fields = ("flag__order_ref",)
@@ -234,6 +236,10 @@ class DisputeAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "admin/disputes/dispute/resolve_selected.html", context)
 
     # --- the dispute's page --------------------------------------------------------------------
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "hashed_search_url": reverse("admin:disputes_dispute_search")}
+        return super().changelist_view(request, extra_context)
 
     def get_urls(self):
         review = self.admin_site.admin_view(self.review_view)

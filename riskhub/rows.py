@@ -45,3 +45,23 @@ def instance(model, values, using="default"):
             value = func(value, col, connection)
         converted.append(value)
     return model.from_db(using, None, converted)
+
+
+def insert_many(model, fields, rows, *, ignore_conflicts=False):
+    """INSERT `rows` (tuples of `fields` values) into `model`'s table through executemany.
+
+    For the bulk write paths: bulk_create builds a model instance and compiles every value of
+    every row in Python, which cost more than the database's work for a batch of flags. Values
+    still go through each field's get_db_prep_save (UUIDs, datetimes, JSON on SQLite alike).
+    """
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    columns = [model._meta.get_field(name) for name in fields]
+    sql = (
+        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in columns)}) "  # noqa: S608
+        f"VALUES ({placeholders(columns)})" + (" ON CONFLICT DO NOTHING" if ignore_conflicts else "")
+    )
+    params = [[f.get_db_prep_save(v, connection) for f, v in zip(columns, row, strict=True)] for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)

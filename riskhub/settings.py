@@ -222,6 +222,10 @@ SCORE_SWEEP_AFTER = timedelta(seconds=env_int("SCORE_SWEEP_AFTER_SECONDS", 60, m
 LINK_MIN_SELLERS = env_int("LINK_MIN_SELLERS", 2, minimum=2)
 LINK_HUB_LIMIT = env_int("LINK_HUB_LIMIT", 5, minimum=1)
 
+# How long a process trusts an API key row it read (blacklist.keycache): a revoked key or a
+# deactivated seller is refused everywhere within this time. 0 turns the cache off.
+API_KEY_CACHE_SECONDS = env_int("API_KEY_CACHE_MS", 1000, minimum=0) / 1000
+
 # --- API ------------------------------------------------------------------------------------
 MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 1_048_576, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES

@@ -43,6 +43,23 @@ def prebuilt(serializer_class):
     return validate
 
 
+def validator(serializer_class):
+    """A function data → `serializer_class`'s validated data, raising its ValidationError: the
+    prebuilt fields answer for valid input, a fresh serializer for anything else (so the error
+    details are always the serializer's own)."""
+    fast = prebuilt(serializer_class)
+
+    def validate(data):
+        validated = fast(data)
+        if validated is None:
+            serializer = serializer_class(data=data)
+            serializer.is_valid(raise_exception=True)
+            validated = serializer.validated_data
+        return validated
+
+    return validate
+
+
 def _check_supported(serializer):
     """Refuse, once, serializers using what `_validated` does not replicate."""
     meta_validators = getattr(getattr(serializer, "Meta", None), "validators", None)

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from blacklist.serializers import BuyerSerializer, CountryField, StrictSerializer, choice
-from riskhub.validation import prebuilt
+from riskhub.validation import validator
 from scoring import fastpath
 from scoring.policy import OVERRIDE_IGNORE, OVERRIDE_REVIEW
 from scoring.rules import rules_cached
@@ -89,21 +89,8 @@ class DecisionApi(APIView):
         return Response(decision_answer(seller=request.user, data=request.data))
 
 
-_decision_input_prebuilt = prebuilt(DecisionInputSerializer)
-
-
-def decision_input(data):
-    """DecisionInputSerializer's validated data for `data`; raises its ValidationError.
-
-    Valid input is checked with fields built once (riskhub.validation); anything else goes
-    through a fresh serializer, so the error details are always the serializer's own.
-    """
-    validated = _decision_input_prebuilt(data)
-    if validated is None:
-        serializer = DecisionInputSerializer(data=data)
-        serializer.is_valid(raise_exception=True)
-        validated = serializer.validated_data
-    return validated
+# Runs on every decision: valid input is checked with fields built once (riskhub.validation).
+decision_input = validator(DecisionInputSerializer)
 
 
 def decision_answer(*, seller, data):

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
+from blacklist import keycache
 from blacklist.models import Seller
 from blacklist.services.keys import api_key_create
 from identity.identifiers import identifiers_from
@@ -32,6 +33,7 @@ def seed_reasons():
 @pytest.fixture(autouse=True)
 def _fresh_rules():
     rules_forget()
+    keycache.forget()
     yield
     rules_forget()
 

@@ -4,8 +4,9 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from blacklist.lifecycle import flag_transition
@@ -15,6 +16,7 @@ from identity.identifiers import redact
 from identity.marks import buyers_mark, graph_lock_shared
 from identity.services import identifiers_resolve
 from riskhub.errors import NotFound
+from riskhub.rows import insert_many
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,7 @@ class FlagInput:
     occurred_at: datetime | None = None
     note: str = field(default="", compare=False)
 
-    @property
+    @cached_property
     def key(self):
         return (buyer_key(self.identifiers), self.reason, self.order_ref)
 
@@ -81,9 +83,11 @@ def flag_submit_many(*, seller, items):
 
 
 def _existing(seller, items):
-    refs = {item.order_ref for item in items}
     wanted = {item.key for item in items}
-    rows = Flag.objects.filter(seller=seller, order_ref__in=refs)
+    # (seller, buyer_key) leads the unique index behind idempotency, so this is an index lookup.
+    rows = Flag.objects.filter(
+        seller=seller, buyer_key__in={key for key, _, _ in wanted}, order_ref__in={ref for _, _, ref in wanted}
+    )
     return {key: flag for flag in rows if (key := (flag.buyer_key, flag.reason_id, flag.order_ref)) in wanted}
 
 
@@ -99,33 +103,48 @@ def _insert(seller, items, now):
             order_ref=item.order_ref,
             occurred_at=item.occurred_at or now,
             note=redact(item.note or ""),
+            status=FlagStatus.ACTIVE,
             created_at=now,
             status_changed_at=now,
         )
         for item in items
     ]
-    Flag.objects.bulk_create(flags, ignore_conflicts=True)
+    insert_many(Flag, _FLAG_FIELDS, [[getattr(f, a) for a in _FLAG_ATTRS] for f in flags], ignore_conflicts=True)
     inserted = set(Flag.objects.filter(pk__in=[f.pk for f in flags]).values_list("pk", flat=True))
     created = [(flag, item) for flag, item in zip(flags, items, strict=True) if flag.pk in inserted]
+    for flag, _ in created:  # saved rows now, as if read back (a later save() updates them)
+        flag._state.adding, flag._state.db = False, connection.alias
     result = {item.key: flag for flag, item in created}
     lost = [item for flag, item in zip(flags, items, strict=True) if flag.pk not in inserted]
     if lost:  # concurrent identical submissions won the race: answer with their flags
         result.update(_existing(seller, lost))
-    FlagIdentifier.objects.bulk_create(
-        FlagIdentifier(flag=flag, identifier=rows[i.digest]) for flag, item in created for i in set(item.identifiers)
+    insert_many(
+        FlagIdentifier,
+        ("flag", "identifier"),
+        [(flag.pk, rows[digest].pk) for flag, item in created for digest in {i.digest for i in item.identifiers}],
     )
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            flag_id=flag.pk,
-            action="created",
-            actor_type=ActorType.SELLER,
-            actor_id=str(seller.pk),
-            to_status=FlagStatus.ACTIVE,
-        )
-        for flag, _ in created
+    insert_many(
+        AuditEvent,
+        ("flag_id", "actor_type", "actor_id", "action", "from_status", "to_status", "note", "created_at"),
+        [(flag.pk, ActorType.SELLER, str(seller.pk), "created", "", FlagStatus.ACTIVE, "", now) for flag, _ in created],
     )
     buyers_mark(buyer_ids={rows[i.digest].buyer_id for _, item in created for i in item.identifiers})
     return result, {item.key for _, item in created}
+
+
+_FLAG_FIELDS = (
+    "id",
+    "seller",
+    "buyer_key",
+    "reason",
+    "order_ref",
+    "note",
+    "occurred_at",
+    "created_at",
+    "status",
+    "status_changed_at",
+)
+_FLAG_ATTRS = tuple("seller_id" if n == "seller" else "reason_id" if n == "reason" else n for n in _FLAG_FIELDS)
 
 
 def flag_retract(*, seller, flag_id):

@@ -6,6 +6,7 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from blacklist import keycache
 from blacklist.models import ApiKey, Seller
 
 KEY_PREFIX = "rh_"
@@ -23,7 +24,9 @@ def api_key_create(*, seller=None, is_admin=False, name=""):
 
 
 def api_key_revoke(*, key):
+    """Revoke a key: at once in this process, within API_KEY_CACHE_SECONDS in every other one."""
     ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    keycache.forget(key.digest)
 
 
 def seller_create(*, name, contact_email=""):

@@ -7,7 +7,7 @@ around some marked buyers. It runs in the scorer, under the exclusive graph lock
 races a writer (identity.marks).
 """
 
-from collections import Counter
+from collections import Counter, defaultdict
 
 from django.conf import settings
 from django.db import transaction
@@ -19,39 +19,41 @@ from identity.marks import graph_lock_exclusive
 from identity.models import Buyer, Identifier
 
 
-def buyers_relink(*, buyer_ids):
+def buyers_relink(*, buyer_ids, carry=None):
     """Recompute the buyers around `buyer_ids`; returns the ids of the buyers to rescore.
 
     1. Under the exclusive graph lock, gather the region: the identifiers of these buyers, then,
-       while some corroborated link leads outside, the whole buyer at its other end.
+       while a corroborated link from a non-hub leads outside, the whole buyer at its other end.
     2. Partition the region from its evidence (identity.graph.partition).
     3. Each new component keeps the id of the old buyer it holds most of (largest first); the
-       rest get new buyers. Identifiers that moved, and hub flags that changed, are written;
-       buyers left empty are deleted (with their scores). Buyers that gained or lost
-       identifiers are marked, so a crash after this commit is swept up like any other mark.
+       rest get new buyers. Identifiers that moved, and hub flags that changed, are written.
+       `carry({new buyer id: the old buyer it came from})` runs next, in this transaction, so
+       the scorer can hand new buyers a provisional score before anyone can read them. Buyers
+       left empty are then deleted (with their scores). Buyers that gained or lost identifiers
+       are marked, so a crash after this commit is swept up like any other mark.
     Returns the surviving buyers among `buyer_ids` plus every buyer whose membership changed.
     """
     with transaction.atomic():
         graph_lock_exclusive()
-        nodes, assertions = _region(set(buyer_ids))
-        severed = severed_pairs(identifier_ids=nodes)
-        kinds = {pk: kind for pk, (kind, _, _) in nodes.items()}
-        kinds.update(_kinds_outside(assertions, nodes))
+        nodes, assertions, kinds = _region(set(buyer_ids))
         result = graph.partition(
             nodes,
             [(a, b, seller) for a, b, seller, _ in assertions],
             kinds=kinds,
             min_sellers=settings.LINK_MIN_SELLERS,
             hub_limit=settings.LINK_HUB_LIMIT,
-            severed=severed,
+            severed=severed_pairs(identifier_ids=nodes),
         )
-        return _apply(nodes, result, set(buyer_ids))
+        return _apply(nodes, result, set(buyer_ids), carry)
 
 
 def _region(buyer_ids):
-    """{identifier id: (kind, buyer id, is_hub)} and the assertions touching them, closed under
-    corroborated links (see buyers_relink, step 1)."""
-    nodes, assertions, done = {}, [], set()
+    """The region around these buyers, closed under eligible links (see buyers_relink, step 1):
+    ({identifier id: (kind, buyer id, is_hub)}, the assertions touching them, {id: kind} of every
+    identifier they touch). A hub's own links are all known once it is in the region, so it is
+    found a hub there and the region does not grow through it: a parcel locker named with a
+    thousand buyers does not drag them all into every relink of one of them."""
+    nodes, assertions, kinds, done = {}, [], {}, set()
     pending = set(buyer_ids)
     while pending:
         done |= pending
@@ -62,37 +64,45 @@ def _region(buyer_ids):
             )
         }
         nodes.update(fresh)
-        found = link_assertions(identifier_ids=fresh) if fresh else []
-        assertions += [row for row in found if row[0] in fresh]
+        kinds.update((pk, kind) for pk, (kind, _, _) in fresh.items())
+        found = [row for row in (link_assertions(identifier_ids=fresh) if fresh else []) if row[0] in fresh]
+        assertions += found
+        unknown = {b for _, b, _, _ in found if b not in kinds}
+        if unknown:
+            kinds.update(Identifier.objects.filter(pk__in=unknown).values_list("pk", "kind"))
         sellers = graph.link_sellers((a, b, s) for a, b, s, _ in assertions)
+        hubs = graph.hubs_of(sellers, kinds, settings.LINK_HUB_LIMIT) & set(nodes)
         outside = {
-            end for p, who in sellers.items() if len(who) >= settings.LINK_MIN_SELLERS for end in p if end not in nodes
+            b if a in nodes else a
+            for (a, b), who in sellers.items()
+            if len(who) >= settings.LINK_MIN_SELLERS and (a in nodes) != (b in nodes) and not ({a, b} & hubs)
         }
         pending = set(Identifier.objects.filter(pk__in=outside).values_list("buyer_id", flat=True)) - done
-    return nodes, assertions
+    return nodes, assertions, kinds
 
 
-def _kinds_outside(assertions, nodes):
-    outside = {b for _, b, _, _ in assertions if b not in nodes}
-    return dict(Identifier.objects.filter(pk__in=outside).values_list("pk", "kind")) if outside else {}
-
-
-def _apply(nodes, result, asked):
+def _apply(nodes, result, asked, carry):
     now = timezone.now()
     old = {pk: buyer for pk, (_, buyer, _) in nodes.items()}
-    taken, target = set(), {}
+    taken, target, successors = set(), {}, {}
     for component in sorted(result.components, key=lambda c: (-len(c), min(c))):
-        counts = Counter(old[pk] for pk in component)
-        keep = next((b for b, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if b not in taken), None)
+        ranked = [b for b, _ in sorted(Counter(old[pk] for pk in component).items(), key=lambda kv: (-kv[1], kv[0]))]
+        keep = next((b for b in ranked if b not in taken), None)
         if keep is None:
             keep = Buyer.objects.create(needs_score_since=now).pk
+            successors[keep] = ranked[0]
         taken.add(keep)
         target.update(dict.fromkeys(component, keep))
     moved = [pk for pk in nodes if target[pk] != old[pk]]
     changed = {old[pk] for pk in moved} | {target[pk] for pk in moved}
     hub_flips = [pk for pk, (_, _, hub) in nodes.items() if hub != (pk in result.hubs)]
+    writes = defaultdict(list)  # one UPDATE per (buyer, hub) pair, not per identifier
     for pk in set(moved) | set(hub_flips):
-        Identifier.objects.filter(pk=pk).update(buyer_id=target[pk], is_hub=pk in result.hubs)
+        writes[(target[pk], pk in result.hubs)].append(pk)
+    for (buyer_id, hub), pks in writes.items():
+        Identifier.objects.filter(pk__in=pks).update(buyer_id=buyer_id, is_hub=hub)
+    if successors and carry is not None:
+        carry(successors)
     retired = (set(old.values()) | asked) - taken
     if retired:
         Buyer.objects.filter(pk__in=retired).delete()

@@ -84,7 +84,9 @@ def score_recompute(*, buyer_ids, now=None, rules=None):
 
     Per chunk:
     1. Relink the region around the buyers (blacklist.services.links): links may have been
-       corroborated or weakened since; this yields the buyers whose score can have moved.
+       corroborated or weakened since; this yields the buyers whose score can have moved. A
+       buyer the relink creates starts with its predecessor's score (`_carry_scores`), so a
+       decision never finds a flagged identifier without a score while the new one is computed.
     2. Note each one's "needs score" mark as it is now.
     3. Aggregate the counting flags in SQL to one voice per buyer, reason and seller; score in
        Python (scoring.policy).
@@ -97,7 +99,7 @@ def score_recompute(*, buyer_ids, now=None, rules=None):
     done = 0
     ids = list(buyer_ids)
     for start in range(0, len(ids), CHUNK):
-        affected = buyers_relink(buyer_ids=ids[start : start + CHUNK])
+        affected = buyers_relink(buyer_ids=ids[start : start + CHUNK], carry=_carry_scores)
         marks = dict(Buyer.objects.filter(pk__in=affected).values_list("pk", "needs_score_since"))
         voices = _voices_by_buyer(list(marks))
         rows = []
@@ -117,6 +119,18 @@ def score_recompute(*, buyer_ids, now=None, rules=None):
 
 
 _SCORE_FIELDS = ("buyer", "score", "reporting_sellers", "reasons", "computed_at")
+
+# A new buyer's provisional score: its predecessor's row, copied in the relink's transaction.
+_CARRY_SQL = """
+INSERT INTO scoring_buyerscore (buyer_id, score, reporting_sellers, reasons, computed_at)
+SELECT %s, score, reporting_sellers, reasons, computed_at FROM scoring_buyerscore WHERE buyer_id = %s
+ON CONFLICT (buyer_id) DO NOTHING
+"""
+
+
+def _carry_scores(successors):
+    with connection.cursor() as cursor:
+        cursor.executemany(_CARRY_SQL, list(successors.items()))
 
 
 def _write_if_unchanged(rows, marks):

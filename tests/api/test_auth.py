@@ -198,3 +198,13 @@ def test_readyz_is_503_when_redis_does_not_answer(anon, db, settings):
     assert body["status"] == "unavailable"
     assert body["checks"]["database"] == "ok"
     assert body["checks"]["redis"].startswith("error")
+
+
+def test_a_key_is_looked_up_once_per_process_for_a_short_while(seller_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert seller_a.get("/api/v1/reasons").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert seller_a.get("/api/v1/reasons").status_code == 200
+    assert not [q for q in queries if "blacklist_apikey" in q["sql"]]

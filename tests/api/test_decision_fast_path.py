@@ -15,8 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.views import APIView
 
-from scoring.views import DecisionInputSerializer, _decision_input_prebuilt
+from riskhub.validation import prebuilt
+from scoring.views import DecisionInputSerializer
 from tests.conftest import rescore
+
+_decision_input_prebuilt = prebuilt(DecisionInputSerializer)
 
 DECISIONS = "/api/v1/decisions"
 VIA_DRF = "/api/v1/decisions?via=drf"  # a query string is one of the things the lean path leaves to DRF

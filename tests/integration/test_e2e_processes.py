@@ -5,6 +5,7 @@ over a socket, exactly as an integration would send it.
 """
 
 import json
+import time
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
@@ -270,3 +271,18 @@ def test_bad_requests_through_gunicorn_answer_4xx_in_the_envelope(gunicorn, live
     status, _, body = client.get("/api/v1/no-such-endpoint")
     assert status == 404, body
     assert_is_envelope(body, "not_found")
+
+
+def test_a_revoked_key_is_refused_by_every_worker_within_a_second(gunicorn, celery_worker, live_reasons):
+    """Keys are cached per process for API_KEY_CACHE_MS (1 s): revoking one in the database, as
+    another process would, takes effect in both gunicorn workers once that time has passed."""
+    from blacklist.models import ApiKey
+    from blacklist.services.keys import key_digest
+
+    seller, key = seller_create(name="Cached")
+    client = Http(gunicorn.url, key)
+    for _ in range(20):  # both workers have the key cached now
+        assert client.get("/api/v1/flags")[0] == 200
+    ApiKey.objects.filter(digest=key_digest(key)).update(revoked_at=timezone.now())
+    time.sleep(settings.API_KEY_CACHE_SECONDS + 0.2)
+    assert [client.get("/api/v1/flags")[0] for _ in range(20)] == [401] * 20

@@ -1,0 +1,112 @@
+"""`manage.py import_flags --seller ID FILE`: a seller's history, in bulk, through the flag service."""
+
+import csv
+import itertools
+import json
+import sys
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from rest_framework.exceptions import ValidationError
+from tqdm import tqdm
+
+from blacklist.models import Seller
+from blacklist.serializers import flag_input, flag_input_item
+from blacklist.services.flags import flag_submit_many
+from riskhub.errors import flatten_detail
+
+BUYER_COLUMNS = ("email", "phone", "country", "platform_id", "address", "payment_fingerprint")
+FLAG_COLUMNS = ("reason", "order_ref", "occurred_at", "note")
+COLUMNS = BUYER_COLUMNS + FLAG_COLUMNS
+
+
+def api_body(row):
+    """A CSV row or flat NDJSON object → the API's flag body (empty cells are absent fields).
+    An NDJSON object already in the API's shape ({"buyer": {...}, ...}) is taken as it is."""
+    if not isinstance(row, dict) or "buyer" in row:
+        return row
+    unknown = sorted(k for k in row if k not in COLUMNS)
+    body = {k: v for k, v in row.items() if k in FLAG_COLUMNS and v not in (None, "")}
+    body["buyer"] = {k: v for k, v in row.items() if k in BUYER_COLUMNS and v not in (None, "")}
+    for name in unknown:  # the serializer refuses them, naming the column
+        body[name] = row[name]
+    return body
+
+
+def read_rows(path, fmt):
+    """(line number, row) pairs, streamed: memory stays constant whatever the file's size."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        if fmt == "csv":
+            reader = csv.DictReader(handle)
+            missing = {"reason", "order_ref"} - set(reader.fieldnames or ())
+            if missing:
+                raise CommandError(f"CSV header lacks: {', '.join(sorted(missing))} (columns: {', '.join(COLUMNS)})")
+            for row in reader:
+                yield reader.line_num, row
+        else:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    try:
+                        yield number, json.loads(line)
+                    except ValueError:
+                        yield number, ValueError("Not a JSON object.")
+
+
+class Command(BaseCommand):
+    help = (
+        "Import flags for one seller from a CSV (header: " + ",".join(COLUMNS) + ") or NDJSON file "
+        "(one flag per line, flat like the CSV or shaped like the POST /api/v1/flags body). Idempotent: "
+        "a rerun skips flags already there. Rows that fail validation go to an error report."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--seller", type=int, required=True, help="The seller id the flags belong to.")
+        parser.add_argument("--format", choices=["csv", "ndjson"], help="Default: from the file's extension.")
+        parser.add_argument("--errors", help="Error report (NDJSON). Default: FILE.errors.ndjson")
+        parser.add_argument("--chunk", type=int, default=1000, help="Flags per transaction (default 1000).")
+
+    def handle(self, *args, file, seller, format, errors, chunk, **options):
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"No such file: {file}")
+        owner = Seller.objects.filter(pk=seller, is_active=True).first()
+        if owner is None:
+            raise CommandError(f"No active seller with id {seller}.")
+        fmt = format or ("csv" if path.suffix.lower() == ".csv" else "ndjson")
+        if chunk < 1:
+            raise CommandError("--chunk must be positive.")
+        report = Path(errors or f"{path}.errors.ndjson")
+        counts = {"created": 0, "existing": 0, "errors": 0}
+        started = time.monotonic()
+        rows = read_rows(path, fmt)
+        with report.open("w") as out, tqdm(unit="flag", file=sys.stderr, disable=None) as bar:
+            while batch := list(itertools.islice(rows, chunk)):
+                self._import(owner, batch, out, counts)
+                bar.update(len(batch))
+        elapsed = time.monotonic() - started
+        total = sum(counts.values())
+        rate = total / elapsed if elapsed else 0
+        self.stderr.write(
+            f"{total} rows in {elapsed:.1f} s ({rate:,.0f}/s): {counts['created']} created, "
+            f"{counts['existing']} already there, {counts['errors']} errors"
+            + (f" (see {report})" if counts["errors"] else "")
+        )
+        if not counts["errors"]:
+            report.unlink()
+        self.stdout.write(json.dumps(counts))
+
+    def _import(self, seller, batch, out, counts):
+        items = []
+        for number, row in batch:
+            try:
+                if isinstance(row, Exception):
+                    raise ValidationError({"non_field_errors": [str(row)]})
+                items.append(flag_input_item(flag_input(api_body(row))))
+            except ValidationError as exc:
+                counts["errors"] += 1
+                error = {"code": "validation_error", "details": flatten_detail(exc.detail)}
+                out.write(json.dumps({"line": number, "error": error}) + "\n")
+        for _, created in flag_submit_many(seller=seller, items=items):
+            counts["created" if created else "existing"] += 1

@@ -1,0 +1,58 @@
+"""The relink: components recomputed from the evidence, with no moment without a score."""
+
+from blacklist.services.flags import flag_retract, flag_submit
+from blacklist.services.links import _region, buyers_relink
+from identity.models import Buyer, Identifier
+from scoring.models import BuyerScore
+from scoring.services.scores import _carry_scores
+from tests.conftest import ids, rescore
+
+EMAIL, PHONE = "split@example.com", "+4915177778888"
+
+
+def submit(persona, ref, **buyer):
+    return flag_submit(seller=persona.seller, identifiers=ids(**buyer), reason="extortion", order_ref=ref)[0]
+
+
+def test_a_split_buyer_keeps_a_score_on_every_identifier_until_rescored(seller_a, seller_b, outsider):
+    linking = [submit(p, f"L-{n}", email=EMAIL, phone=PHONE) for n, p in enumerate((seller_a, seller_b))]
+    submit(outsider, "O-1", phone=PHONE)
+    rescore()
+    joined = set(Identifier.objects.values_list("buyer_id", flat=True))
+    assert len(joined) == 1
+    assert BuyerScore.objects.get(buyer_id=joined.pop()).reporting_sellers == 3
+
+    for persona, flag in zip((seller_a, seller_b), linking, strict=True):
+        flag_retract(seller=persona.seller, flag_id=flag.pk)
+    buyers_relink(buyer_ids=list(Buyer.objects.values_list("pk", flat=True)), carry=_carry_scores)
+    apart = dict(Identifier.objects.values_list("kind", "buyer_id"))
+    assert apart["email"] != apart["phone"]
+    # Between the relink and the rescore, both halves answer with the last known score.
+    assert set(BuyerScore.objects.filter(buyer_id__in=apart.values()).values_list("reporting_sellers", flat=True)) == {
+        3
+    }
+    rescore()
+    assert BuyerScore.objects.get(buyer_id=apart["email"]).reporting_sellers == 0
+    assert BuyerScore.objects.get(buyer_id=apart["phone"]).reporting_sellers == 1
+    assert not Buyer.objects.exclude(pk__in=apart.values()).exists()  # no empty buyer left behind
+
+
+def test_a_hub_is_found_and_does_not_pull_its_neighbours_into_every_relink(reasons):
+    from tests.conftest import make_persona
+
+    locker = "Locker 7, Main Street 1"
+    sellers = [make_persona(f"S{n}") for n in range(14)]
+    for n in range(7):
+        for persona in sellers[2 * n : 2 * n + 2]:
+            submit(persona, f"H-{n}", email=f"c{n}@example.com", address=locker)
+    rescore()
+    hub = Identifier.objects.get(kind="address")
+    assert hub.is_hub
+    emails = Identifier.objects.filter(kind="email")
+    assert emails.values("buyer_id").distinct().count() == 7
+    assert hub.buyer_id not in set(emails.values_list("buyer_id", flat=True))
+    # A relink of one customer's buyer reaches the hub, but not the six other customers.
+    first = emails.first()
+    nodes, _, _ = _region({first.buyer_id})
+    assert set(nodes) == {first.pk, hub.pk}
+    assert set(buyers_relink(buyer_ids=[first.buyer_id])) == {first.buyer_id}
