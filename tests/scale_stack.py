@@ -4,6 +4,7 @@ DATABASE_URL, and PgBouncer in front of the test database. Built on tests/stack.
 import os
 import shutil
 import socket
+import subprocess
 import tempfile
 import time
 import urllib.parse
@@ -41,7 +42,7 @@ class PgBouncer:
     """PgBouncer on a free port in front of the test database's server (trust auth on 127.0.0.1,
     as this machine's and CI's PostgreSQL). `url` is the test database URL through it."""
 
-    def __init__(self, *, pool_mode="transaction", pool_size=3):
+    def __init__(self, *, pool_mode="transaction", pool_size=3, aliases=()):
         binary = pgbouncer_binary()
         if binary is None:
             raise RuntimeError("pgbouncer is not installed (apt-get install -y pgbouncer; .ci/run does it)")
@@ -59,12 +60,15 @@ class PgBouncer:
             "\n".join(
                 [
                     "[databases]",
+                    # Extra names for the test database, so SHOW STATS counts each one's queries.
+                    *(f"{alias} = {server} dbname={target.path.lstrip('/')}" for alias in aliases),
                     f"* = {server}",
                     "[pgbouncer]",
                     "listen_addr = 127.0.0.1",
                     f"listen_port = {self.port}",
                     "unix_socket_dir =",
                     "auth_type = trust",
+                    f"admin_users = {user}",
                     f"auth_file = {self.dir / 'users.txt'}",
                     f"pool_mode = {pool_mode}",
                     f"default_pool_size = {pool_size}",
@@ -79,9 +83,28 @@ class PgBouncer:
         argv = [binary] + (["-u", "nobody"] if os.geteuid() == 0 else []) + [str(self.dir / "pgbouncer.ini")]
         self.process = stack.Process(f"pgbouncer-{self.port}", argv, dict(os.environ))
         self._wait_listening()
+        self.user = user
         self.url = urllib.parse.urlunsplit(
             target._replace(netloc=f"{target.netloc.rpartition('@')[0]}@127.0.0.1:{self.port}".lstrip("@"))
         )
+
+    def url_of(self, alias):
+        """The test database under one of its extra names."""
+        return urllib.parse.urlunsplit(urllib.parse.urlsplit(self.url)._replace(path=f"/{alias}"))
+
+    def queries(self):
+        """{database name: queries PgBouncer has passed on}, from its admin console (SHOW STATS
+        needs the simple query protocol, hence psql)."""
+        shown = subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "-d", "pgbouncer", "-A", "-F", "|"]
+            + ["-c", "SHOW STATS"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+        header = shown[0].split("|")
+        rows = [dict(zip(header, line.split("|"), strict=True)) for line in shown[1:] if line.count("|")]
+        return {row["database"]: int(row["total_query_count"]) for row in rows}
 
     def _wait_listening(self, timeout=20):
         deadline = time.monotonic() + timeout

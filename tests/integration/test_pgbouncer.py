@@ -25,6 +25,7 @@ from tests.conftest import real_stack
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, real_stack]
 
 SAME_QUERY = "SELECT %s::int + 1"
+WEB_WORKERS = 2
 
 
 @pytest.fixture(scope="module")
@@ -81,12 +82,16 @@ def test_flags_and_decisions_through_pgbouncer_in_transaction_mode(pgbouncer_ins
     """gunicorn and a Celery worker talk to PostgreSQL only through PgBouncer (3 server connections
     for every client); the replica alias goes through it too. Flags in, scores out, decisions
     answered concurrently, not one error."""
-    bouncer = scale_stack.PgBouncer(pool_size=3)
-    through = {"DATABASE_URL": bouncer.url, "DATABASE_REPLICA_URL": bouncer.url, "DB_PGBOUNCER": "true"}
+    bouncer = scale_stack.PgBouncer(pool_size=3, aliases=["riskhub_primary", "riskhub_replica"])
+    through = {
+        "DATABASE_URL": bouncer.url_of("riskhub_primary"),
+        "DATABASE_REPLICA_URL": bouncer.url_of("riskhub_replica"),
+        "DB_PGBOUNCER": "true",
+    }
     celery_worker.stop()  # the session worker talks to PostgreSQL directly: this one must do the work
     web = worker = None
     try:
-        web = stack.start_gunicorn(workers=2, **through)
+        web = stack.start_gunicorn(workers=WEB_WORKERS, **through)
         worker = scale_stack.start_worker("bounced", **through)
         keys = [seller_create(name=f"Bouncer seller {n}")[1] for n in range(3)]
         buyers = [{"email": f"bounced.{n}@example.com", "phone": f"+491515555{n:04d}"} for n in range(40)]
@@ -115,11 +120,18 @@ def test_flags_and_decisions_through_pgbouncer_in_transaction_mode(pgbouncer_ins
         def ask(n):
             return http(web.url, "/api/v1/decisions", {"buyer": {"email": buyers[n % len(buyers)]["email"]}}, keys[0])
 
+        before = bouncer.queries()
         with ThreadPoolExecutor(max_workers=8) as pool:
             answers = list(pool.map(ask, range(200)))
+        after = bouncer.queries()
         assert [status for status, _ in answers] == [200] * 200, [a for a in answers if a[0] != 200][:3]
         assert {body["reporting_sellers"] for _, body in answers} == {3}
         assert all(body["own_flags"] for _, body in answers)  # read on the primary, through PgBouncer
+        # Each decision read its scores on the replica alias (one statement) and the rest on the
+        # primary; each web worker's replica connection may first run one set-up statement (the
+        # time zone) when it opens.
+        assert 200 <= after["riskhub_replica"] - before.get("riskhub_replica", 0) <= 200 + WEB_WORKERS
+        assert after["riskhub_primary"] - before["riskhub_primary"] >= 200
         stack.wait_worker_idle(worker)
         for process in (web, worker):
             assert "prepared statement" not in process.log_path.read_text(errors="replace")
