@@ -157,3 +157,28 @@ def test_a_replica_that_cannot_answer_costs_the_replica_not_the_decision(live_re
         answer = decide(seller_a, {"email": EMAIL})
     assert answer["reporting_sellers"] == 1
     assert "replica read failed" in caplog.text
+
+
+def test_the_two_halves_return_exactly_the_rows_of_the_one_statement(replica):
+    """_OWN_SQL (primary) + _SCORES_SQL (replica) = _DECISION_SQL, row for row, over several buyers."""
+    from scoring import selectors
+    from tests.conftest import ids, make_persona
+
+    seller_a, seller_b = make_persona("Halves A"), make_persona("Halves B")
+    flag(seller_a, {"email": EMAIL}, ref="A-1")
+    flag(seller_a, {"phone": "+4915155556666"}, reason="card_fraud", ref="A-2")
+    flag(seller_b, {"phone": "+4915155556666"}, ref="B-1")
+    rescore()
+    digests = [i.digest for i in ids(email=EMAIL, phone="+4915155556666")]
+    marks = {"digests": ", ".join(["%s"] * len(digests)), "counting": ", ".join(["%s"] * len(selectors._COUNTING))}
+    params = [*digests, seller_a.seller.pk, seller_a.seller.pk, *selectors._COUNTING]
+
+    def rows(alias, sql, values):
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql.format(**marks), values)
+            return cursor.fetchall()
+
+    whole = rows(DEFAULT_DB_ALIAS, selectors._DECISION_SQL, params)
+    halves = rows(DEFAULT_DB_ALIAS, selectors._OWN_SQL, params) + rows(REPLICA, selectors._SCORES_SQL, digests)
+    assert sorted(halves, key=repr) == sorted(whole, key=repr)
+    assert sorted(row[0] for row in whole) == ["f", "f", "p", "s", "s"]  # 2 own flags, the policy, 2 buyers
