@@ -123,18 +123,21 @@ def database_from_url(url):
 
 
 DATABASES = {"default": database_from_url(DATABASE_URL)}
+
+
 # DATABASE_REPLICA_URL: a streaming replica of the same PostgreSQL. Only reads that say they may
 # lag go there (riskhub.routers: today the score rows of a decision); writes, migrations, the
 # asking seller's own flags and policy, and every other read stay on the primary. Tests run the
 # alias as a mirror of the test database.
-DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
-if DATABASE_REPLICA_URL:
+def replica_database_from_url(url):
     # No health check: a replica read that fails is read again on the primary (riskhub.routers),
     # so checking first would only add a round trip to every decision.
-    DATABASES["replica"] = database_from_url(DATABASE_REPLICA_URL) | {
-        "CONN_HEALTH_CHECKS": False,
-        "TEST": {"MIRROR": "default"},
-    }
+    return database_from_url(url) | {"CONN_HEALTH_CHECKS": False, "TEST": {"MIRROR": "default"}}
+
+
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = replica_database_from_url(DATABASE_REPLICA_URL)
     if DATABASES["replica"]["ENGINE"] != DATABASES["default"]["ENGINE"]:
         raise ImproperlyConfigured("DATABASE_REPLICA_URL must use the same database engine as DATABASE_URL")
 DATABASE_ROUTERS = ["riskhub.routers.PrimaryReplicaRouter"]

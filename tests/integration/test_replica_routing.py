@@ -1,7 +1,7 @@
 """Decisions read scores from a replica; the asking seller's own flags and policy from the primary.
 
 The `replica` alias is a second connection to the test database (a mirror, as
-`DATABASE_REPLICA_URL` would configure it: riskhub.settings.database_from_url), added for these
+`DATABASE_REPLICA_URL` would configure it: riskhub.settings.replica_database_from_url), added for these
 tests only, so every other test keeps the one-statement, primary-only decision read. A lagging
 replica is a connection held in a REPEATABLE READ snapshot taken before the writes: a streaming
 replica, too, answers from a consistent snapshot of the primary's past.
@@ -12,14 +12,15 @@ import urllib.parse
 from contextlib import contextmanager
 
 import pytest
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.test.utils import CaptureQueriesContext
 
 from riskhub import settings as project_settings
 from riskhub.routers import REPLICA, lagging_alias
+from scoring import selectors
 from scoring.models import BuyerScore
 from tests import stack
-from tests.conftest import real_stack, rescore
+from tests.conftest import ids, make_persona, real_stack, rescore
 
 pytestmark = [
     pytest.mark.integration,
@@ -38,7 +39,7 @@ def with_port(url, port):
 
 
 def add_replica_alias(url):
-    config = project_settings.database_from_url(url) | {"TEST": {"MIRROR": DEFAULT_DB_ALIAS}}
+    config = project_settings.replica_database_from_url(url)  # as DATABASE_REPLICA_URL would
     # The defaults Django fills in for every alias (AUTOCOMMIT, TIME_ZONE, TEST…), as at start-up.
     configured = connections.configure_settings({DEFAULT_DB_ALIAS: {}, REPLICA: config})
     connections.settings[REPLICA] = configured[REPLICA]
@@ -93,8 +94,6 @@ def decide(persona, buyer):
 
 
 def test_the_router_sends_only_reads_that_may_lag_to_the_replica(replica):
-    from django.db import router
-
     assert lagging_alias(BuyerScore) == REPLICA
     assert router.db_for_read(BuyerScore) == DEFAULT_DB_ALIAS  # an ordinary ORM read
     assert router.db_for_write(BuyerScore) == DEFAULT_DB_ALIAS
@@ -103,8 +102,6 @@ def test_the_router_sends_only_reads_that_may_lag_to_the_replica(replica):
 
 
 def test_with_a_replica_scores_come_from_it_and_own_flags_from_the_primary(replica):
-    from tests.conftest import make_persona
-
     seller_a, seller_b = make_persona("Replica A"), make_persona("Replica B")
     flag(seller_a, {"email": EMAIL}, ref="A-1")
     flag(seller_b, {"email": EMAIL}, reason="card_fraud", ref="B-1")
@@ -125,8 +122,6 @@ def test_with_a_replica_scores_come_from_it_and_own_flags_from_the_primary(repli
 
 
 def test_a_lagging_replica_makes_a_score_older_never_hides_the_seller_s_own_flag(replica):
-    from tests.conftest import make_persona
-
     seller_a, seller_b = make_persona("Lag A"), make_persona("Lag B")
     flag(seller_b, {"email": EMAIL}, reason="card_fraud", ref="B-1")
     rescore()
@@ -147,8 +142,6 @@ def test_a_lagging_replica_makes_a_score_older_never_hides_the_seller_s_own_flag
 
 
 def test_a_replica_that_cannot_answer_costs_the_replica_not_the_decision(live_reasons, caplog):
-    from tests.conftest import make_persona
-
     seller_a, seller_b = make_persona("Down A"), make_persona("Down B")
     flag(seller_b, {"email": EMAIL}, reason="card_fraud", ref="B-1")
     rescore()
@@ -161,9 +154,6 @@ def test_a_replica_that_cannot_answer_costs_the_replica_not_the_decision(live_re
 
 def test_the_two_halves_return_exactly_the_rows_of_the_one_statement(replica):
     """_OWN_SQL (primary) + _SCORES_SQL (replica) = _DECISION_SQL, row for row, over several buyers."""
-    from scoring import selectors
-    from tests.conftest import ids, make_persona
-
     seller_a, seller_b = make_persona("Halves A"), make_persona("Halves B")
     flag(seller_a, {"email": EMAIL}, ref="A-1")
     flag(seller_a, {"phone": "+4915155556666"}, reason="card_fraud", ref="A-2")
