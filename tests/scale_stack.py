@@ -50,7 +50,8 @@ class PgBouncer:
         user = urllib.parse.unquote(target.username or "postgres")
         self.port = stack.free_port()
         # PgBouncer refuses to run as root: it then drops to `nobody`, which must read its files.
-        self.dir = Path(tempfile.mkdtemp(prefix="riskhub-pgbouncer-"))
+        as_root = os.geteuid() == 0
+        self.dir = Path(tempfile.mkdtemp(prefix="riskhub-pgbouncer-", dir="/tmp" if as_root else None))
         self.dir.chmod(0o755)
         server = f"host={target.hostname} port={target.port or 5432} user={user}"
         if target.password:
@@ -80,7 +81,7 @@ class PgBouncer:
         )
         for path in self.dir.iterdir():
             path.chmod(0o644)
-        argv = [binary] + (["-u", "nobody"] if os.geteuid() == 0 else []) + [str(self.dir / "pgbouncer.ini")]
+        argv = [binary] + (["-u", "nobody"] if as_root else []) + [str(self.dir / "pgbouncer.ini")]
         self.process = stack.Process(f"pgbouncer-{self.port}", argv, dict(os.environ))
         self._wait_listening()
         self.user = user
