@@ -201,19 +201,24 @@ CELERY_BEAT_SCHEDULE = {
 # score) and `maintenance` (expiry, seller trust, aging, retention: long batch jobs). A worker
 # started without -Q consumes all three (they are CELERY_TASK_QUEUES); `-Q scoring` and so on
 # split them. Every task is routed here by name; tests/unit/test_queues.py checks none is left out.
+# First, though, riskhub.queues keeps the score tasks a maintenance job sends (a full rescore's
+# batches) on `maintenance`, so they never queue ahead of the scores fresh flags asked for.
 # Each queue has its own direct exchange and routing key: a bare Queue("scoring") would be bound
 # to the default exchange with the default routing key, and every queue would get every message.
 CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in ("scoring", "mail", "maintenance")]
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
-CELERY_TASK_ROUTES = {
-    "scoring.tasks.score_buyers": {"queue": "scoring"},
-    "scoring.tasks.sweep_unscored_buyers": {"queue": "scoring"},
-    "disputes.tasks.send_pending_dispute_notices": {"queue": "mail"},
-    "scoring.tasks.expire_flags": {"queue": "maintenance"},
-    "scoring.tasks.recompute_seller_trust": {"queue": "maintenance"},
-    "scoring.tasks.rescore_aging": {"queue": "maintenance"},
-    "disputes.tasks.purge_expired_data": {"queue": "maintenance"},
-}
+CELERY_TASK_ROUTES = (
+    "riskhub.queues.score_work_of_maintenance_jobs",
+    {
+        "scoring.tasks.score_buyers": {"queue": "scoring"},
+        "scoring.tasks.sweep_unscored_buyers": {"queue": "scoring"},
+        "disputes.tasks.send_pending_dispute_notices": {"queue": "mail"},
+        "scoring.tasks.expire_flags": {"queue": "maintenance"},
+        "scoring.tasks.recompute_seller_trust": {"queue": "maintenance"},
+        "scoring.tasks.rescore_aging": {"queue": "maintenance"},
+        "disputes.tasks.purge_expired_data": {"queue": "maintenance"},
+    },
+)
 # --- end of the queue block ---------------------------------------------------------------------
 
 # How long a buyer may stay marked "needs a score" before the sweep re-queues it.
