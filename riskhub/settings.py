@@ -136,6 +136,8 @@ def replica_database_from_url(url):
 
 
 DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+# After a failed replica read, a process reads from the primary for this long before trying again.
+DATABASE_REPLICA_RETRY_SECONDS = env_int("DATABASE_REPLICA_RETRY_SECONDS", 10, minimum=0)
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = replica_database_from_url(DATABASE_REPLICA_URL)
     if DATABASES["replica"]["ENGINE"] != DATABASES["default"]["ENGINE"]:

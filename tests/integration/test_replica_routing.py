@@ -147,9 +147,23 @@ def test_a_replica_that_cannot_answer_costs_the_replica_not_the_decision(live_re
     rescore()
     nothing_there = with_port(stack.test_database_url(), stack.free_port()) + "?connect_timeout=2"
     with replica_at(nothing_there), caplog.at_level(logging.WARNING, logger="riskhub.routers"):
-        answer = decide(seller_a, {"email": EMAIL})
-    assert answer["reporting_sellers"] == 1
-    assert "replica read failed" in caplog.text
+        answers = [decide(seller_a, {"email": EMAIL}) for _ in range(3)]
+    assert [answer["reporting_sellers"] for answer in answers] == [1, 1, 1]
+    # The first decision tried the replica; the next ones, within DATABASE_REPLICA_RETRY_SECONDS,
+    # went straight to the primary.
+    assert caplog.text.count("replica read failed") == 1
+
+
+def test_after_its_rest_the_replica_is_tried_again(live_reasons, caplog, settings):
+    settings.DATABASE_REPLICA_RETRY_SECONDS = 0
+    seller_a, seller_b = make_persona("Retry A"), make_persona("Retry B")
+    flag(seller_b, {"email": EMAIL}, reason="card_fraud", ref="B-1")
+    rescore()
+    nothing_there = with_port(stack.test_database_url(), stack.free_port()) + "?connect_timeout=2"
+    with replica_at(nothing_there), caplog.at_level(logging.WARNING, logger="riskhub.routers"):
+        answers = [decide(seller_a, {"email": EMAIL}) for _ in range(2)]
+    assert [answer["reporting_sellers"] for answer in answers] == [1, 1]
+    assert caplog.text.count("replica read failed") == 2
 
 
 def test_the_two_halves_return_exactly_the_rows_of_the_one_statement(replica):
