@@ -16,6 +16,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.test.utils import CaptureQueriesContext
 
 from riskhub import settings as project_settings
+from riskhub.celery import app
 from riskhub.routers import REPLICA, lagging_alias
 from scoring import selectors
 from scoring.models import BuyerScore
@@ -61,6 +62,17 @@ def replica_alias(django_db_setup):
     add_replica_alias(stack.test_database_url())
     yield
     drop_replica_alias()
+
+
+@pytest.fixture(autouse=True)
+def scores_in_process():
+    """Score tasks run in this process as each flag commits (Celery's eager mode, as in `make run`):
+    these tests commit their writes, and a worker still scoring them would hold locks on the
+    tables the test's teardown truncates. The scores are what rescore() computes anyway."""
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
 
 
 @contextmanager
