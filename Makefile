@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench bench-decisions bench-rescore clean
+.PHONY: run test lint format bench bench-decisions bench-rescore clean chromium screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,22 @@ run: $(RUN_STAMP)
 	DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## test: the whole suite, on the real PostgreSQL + Redis + Celery worker when they answer
-test: $(DEV_STAMP)
+test: $(DEV_STAMP) chromium
 	$(BIN)/python scripts/run_tests.py $(ARGS)
+
+## chromium: Debian's Chromium for the browser tests (Playwright drives it; no browser download)
+chromium:
+	@command -v chromium >/dev/null || { echo "installing Debian's chromium for the browser tests"; \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) >/dev/null \
+	  || echo "could not install chromium (not root?): the browser tests will be skipped"; }
+
+## screenshots: every console and buyer page at 400 px and 1400 px, into var/screenshots/
+## (needs PostgreSQL + Redis, like the browser tests); the README's card is copied to docs/screenshots/
+screenshots: $(DEV_STAMP) chromium
+	rm -rf var/screenshots
+	RISKHUB_SCREENSHOTS=$(CURDIR)/var/screenshots $(BIN)/python scripts/run_tests.py -q tests/browser
+	mkdir -p docs/screenshots
+	cp var/screenshots/check-1400.png var/screenshots/check-400.png docs/screenshots/
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

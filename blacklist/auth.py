@@ -105,6 +105,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
 class IsSellerKey(permissions.BasePermission):
     message = "This endpoint needs a seller API key."
+    can_forbid = True  # an admin key is valid but refused here: 403 (riskhub.schema documents it)
 
     def has_permission(self, request, view):
         if request.auth is None:
@@ -114,6 +115,7 @@ class IsSellerKey(permissions.BasePermission):
 
 class IsAdminKey(permissions.BasePermission):
     message = "This endpoint needs an admin API key."
+    can_forbid = True  # a seller key is valid but refused here: 403
 
     def has_permission(self, request, view):
         if request.auth is None:

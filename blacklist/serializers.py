@@ -35,6 +35,24 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only: DRF's IntegerField would also take "10", 10.0 and true."""
+
+    def to_internal_value(self, data):
+        if type(data) is not int:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false only: DRF's BooleanField would also take "yes", "on", 1 and "0"."""
+
+    def to_internal_value(self, data):
+        if type(data) is not bool:
+            self.fail("invalid")
+        return data
+
+
 def choice(choices, **kwargs):
     """A ChoiceField whose error does not echo the input back."""
     return serializers.ChoiceField(

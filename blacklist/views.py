@@ -9,17 +9,18 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from blacklist.models import FlagStatus
+from blacklist.models import FlagStatus, ReasonKind
 from blacklist.selectors import EXPORT_FIELDS, flags_export, flags_of, reasons_all
 from blacklist.serializers import FlagInputSerializer, choice
 from blacklist.services.flags import flag_retract, flag_submit
 from identity.marks import score_requests_collected
-from riskhub.errors import ApplicationError, error_body, flatten_detail
+from riskhub.db import TemporarilyUnavailable, contention_retried
+from riskhub.errors import ApplicationError, Conflict, error_body, flatten_detail
+from riskhub.pagination import CursorPage
+from riskhub.schema import ErrorSerializer
 
 FLAG_EXAMPLE = {
     "buyer": {"email": "Buyer@Example.com", "phone": "+49 30 1234567", "country": "DE"},
@@ -42,18 +43,22 @@ class FlagOutputSerializer(serializers.Serializer):
 
 
 def _submit(seller, data):
-    return flag_submit(
-        seller=seller,
-        identifiers=data["buyer"]["identifiers"],
-        reason=data["reason"],
-        order_ref=data["order_ref"],
-        occurred_at=data.get("occurred_at"),
-        note=data.get("note", ""),
+    return contention_retried(
+        lambda: flag_submit(
+            seller=seller,
+            identifiers=data["buyer"]["identifiers"],
+            reason=data["reason"],
+            order_ref=data["order_ref"],
+            occurred_at=data.get("occurred_at"),
+            note=data.get("note", ""),
+        )
     )
 
 
 class FlagSubmitApi(APIView):
     throttle_scope = "flags"
+    pagination_class = CursorPage
+    raises = (TemporarilyUnavailable,)  # contention that outlasted the retries (riskhub.db)
 
     @extend_schema(
         operation_id="flags_create",
@@ -77,14 +82,13 @@ class FlagSubmitApi(APIView):
         parameters=[
             OpenApiParameter("reason", str, description="Only this reason code."),
             OpenApiParameter("status", str, enum=FlagStatus.values, description="Only this status."),
-            OpenApiParameter("page_size", int, description="Items per page (1–200, default 50)."),
         ],
         responses=FlagOutputSerializer(many=True),
     )
     def get(self, request):
         filters = FlagFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        paginator = FlagPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(flags_of(seller=request.user, **filters.validated_data), request, view=self)
         return paginator.get_paginated_response(FlagOutputSerializer(page, many=True).data)
 
@@ -94,25 +98,12 @@ class FlagFilterSerializer(serializers.Serializer):
     status = choice(FlagStatus.values, required=False)
 
 
-class FlagPagination(CursorPagination):
-    ordering = ("-created_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-    def decode_cursor(self, request):
-        try:
-            return super().decode_cursor(request)
-        except NotFound:
-            raise ApplicationError(
-                "Invalid cursor; use the `next` or `previous` link of a page.", code="invalid_cursor"
-            ) from None
-
-
 class FlagRetractApi(APIView):
+    raises = (Conflict, TemporarilyUnavailable)  # a disputed flag cannot be retracted while under appeal
+
     @extend_schema(operation_id="flags_retract", summary="Retract one of your flags", responses={204: None})
     def delete(self, request, flag_id):
-        flag_retract(seller=request.user, flag_id=flag_id)
+        contention_retried(lambda: flag_retract(seller=request.user, flag_id=flag_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -126,29 +117,54 @@ class FlagBatchInputSerializer(serializers.Serializer):
         return value
 
 
+BATCH_ITEM_STATUSES = [200, 201, 400, 404, 409, 503]
+
+
 class FlagBatchApi(APIView):
     throttle_scope = "flags"
+
+    def throttle_cost(self, request):
+        """A batch costs as many rate-limit units as it has items (at least one)."""
+        data = request.data
+        flags = data.get("flags") if isinstance(data, dict) else None
+        return max(1, len(flags)) if isinstance(flags, list) else 1
 
     @extend_schema(
         operation_id="flags_batch",
         summary="Flag many buyers at once",
-        request=inline_serializer("FlagBatchInput", {"flags": FlagInputSerializer(many=True)}),
+        request=inline_serializer(
+            "FlagBatchInput",
+            {
+                "flags": serializers.ListField(
+                    child=FlagInputSerializer(), min_length=1, max_length=settings.FLAG_BATCH_MAX
+                )
+            },
+        ),
         responses=inline_serializer(
             "FlagBatchOutput",
             {
                 "results": inline_serializer(
                     "FlagBatchResult",
                     {
-                        "index": serializers.IntegerField(),
-                        "status": serializers.IntegerField(),
-                        "id": serializers.UUIDField(required=False),
-                        "error": serializers.DictField(required=False),
+                        "index": serializers.IntegerField(min_value=0),
+                        "status": serializers.ChoiceField(
+                            choices=BATCH_ITEM_STATUSES, help_text="The status this item alone would have had."
+                        ),
+                        "id": serializers.UUIDField(required=False, help_text="The flag (200/201)."),
+                        "flag_status": serializers.ChoiceField(
+                            choices=FlagStatus.choices, required=False, help_text="The flag's status (200/201)."
+                        ),
+                        "error": ErrorSerializer(required=False, help_text="Why this item failed (4xx/503)."),
                     },
                     many=True,
                 )
             },
         ),
-        description="Each item stands alone: one bad item does not stop the others.",
+        description=(
+            "Each item stands alone: one bad item does not stop the others. A batch counts as many rate-limit "
+            "units as it has items. An item the database could not take right now answers its own 503 "
+            "(`temporarily_unavailable`): send that item again."
+        ),
     )
     def post(self, request):
         data = FlagBatchInputSerializer(data=request.data)
@@ -167,7 +183,7 @@ class FlagBatchApi(APIView):
             return {"status": 400, "error": error_body("validation_error", "The flag has invalid fields.", details)}
         try:
             flag, created = _submit(seller, serializer.validated_data)
-        except ApplicationError as exc:
+        except (ApplicationError, TemporarilyUnavailable) as exc:
             return {"status": exc.status, "error": exc.as_dict()}
         return {"status": 201 if created else 200, "id": str(flag.pk), "flag_status": flag.status}
 
@@ -175,7 +191,7 @@ class FlagBatchApi(APIView):
 class ReasonOutputSerializer(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=ReasonKind.choices)
     description = serializers.CharField()
     half_life_days = serializers.IntegerField()
     max_age_days = serializers.IntegerField()

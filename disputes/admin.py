@@ -26,6 +26,7 @@ from disputes.selectors import (
     seller_track_record,
 )
 from disputes.services.links import link_contest_resolve
+from disputes.services.notices import seller_notice_failed
 from disputes.services.review import dispute_claim, dispute_claim_touch, dispute_release, dispute_resolve
 from identity.identifiers import identifier_digests
 from identity.models import Identifier
@@ -72,6 +73,23 @@ class ClaimFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SellerNoticeFilter(admin.SimpleListFilter):
+    title = "seller notice"
+    parameter_name = "notice"
+
+    def lookups(self, request, model_admin):
+        return [("failed", "failed (given up)"), ("pending", "pending"), ("sent", "sent")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failed":
+            return queryset.filter(notice_failed=True)
+        if self.value() == "pending":
+            return queryset.filter(seller_notified_at__isnull=True, notice_failed=False)
+        if self.value() == "sent":
+            return queryset.filter(seller_notified_at__isnull=False)
+        return queryset
+
+
 def _claim_ttl():
     return settings.DISPUTE_CLAIM_TTL
 
@@ -96,8 +114,18 @@ def _actor(request):
 class DisputeAdmin(ReadOnlyAdmin):
     change_list_template = "admin/hashed_search_change_list.html"
 
-    list_display = ("short_id", "created_at", "age", "reason", "seller", "status", "responded", "claim_state")
-    list_filter = ("status", "flag__reason", AgeFilter, ClaimFilter)
+    list_display = (
+        "short_id",
+        "created_at",
+        "age",
+        "reason",
+        "seller",
+        "status",
+        "responded",
+        "seller_notice",
+        "claim_state",
+    )
+    list_filter = ("status", "flag__reason", AgeFilter, ClaimFilter, SellerNoticeFilter)
     search_fields = ("flag__order_ref",)
     search_help_text = (
         "A buyer's email, phone (international format), platform id or payment fingerprint — hashed on the fly, "
@@ -154,6 +182,15 @@ class DisputeAdmin(ReadOnlyAdmin):
     @admin.display(description="seller answered", boolean=True)
     def responded(self, obj):
         return obj.seller_responded_at is not None
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(notice_failed=seller_notice_failed())
+
+    @admin.display(description="seller notice")
+    def seller_notice(self, obj):
+        if obj.seller_notified_at is not None:
+            return "sent"
+        return "FAILED" if obj.notice_failed else "pending"
 
     @admin.display(description="claim")
     def claim_state(self, obj):

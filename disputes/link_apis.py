@@ -12,6 +12,7 @@ from disputes.auth import BuyerTokenAuthentication, IsBuyerToken
 from disputes.models import LinkContest, LinkContestStatus
 from disputes.services.links import link_contest_open, link_contest_resolve, linked_to
 from identity.services import link_restore, link_sever
+from riskhub.errors import Conflict, NotFound
 
 
 def results_of(serializer_class):
@@ -34,6 +35,7 @@ class LinkedIdentifierSerializer(serializers.Serializer):
 class AppealLinksApi(APIView):
     authentication_classes = [BuyerTokenAuthentication]
     permission_classes = [IsBuyerToken]
+    raises = (NotFound, Conflict)  # documented by riskhub.schema: unknown identifier, contest already open
 
     class LinkContestInputSerializer(StrictSerializer):
         identifier = serializers.IntegerField(min_value=1)
@@ -114,6 +116,7 @@ class AdminLinkContestListApi(APIView):
 
 
 class AdminLinkContestResolveApi(APIView):
+    raises = (Conflict,)  # already resolved (404 comes with the path id)
     permission_classes = [IsAdminKey]
 
     class InputSerializer(StrictSerializer):
@@ -143,6 +146,7 @@ class LinkAssertionSerializer(serializers.Serializer):
 
 
 class AdminLinksApi(APIView):
+    raises = (NotFound,)  # documented by riskhub.schema: no such identifier or severed link
     """Accountability: who asserted which link of an identifier, through which flag."""
 
     permission_classes = [IsAdminKey]

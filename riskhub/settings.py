@@ -4,6 +4,7 @@ With nothing set, riskhub runs on safe local defaults (SQLite, in-memory cache, 
 run in-process) — but only with DEBUG on; secrets have no production default.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,6 +35,34 @@ SECRET_KEY = _secret("SECRET_KEY")
 IDENTIFIER_KEY = _secret("IDENTIFIER_KEY")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+
+# --- Behind a proxy (see docs/operations.md, "HTTPS behind a proxy") -------------------------
+# Whom to believe about the client's address (riskhub.clientip): proxies by address or network,
+# or a fixed count of proxies in front of the web process. Neither: the socket address only.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+try:
+    [ipaddress.ip_network(entry, strict=False) for entry in TRUSTED_PROXIES]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from None
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+# "HEADER,value": the header a TLS-terminating proxy sets on HTTPS requests, e.g.
+# "X-Forwarded-Proto,https". Set it only when the proxy always overwrites that header.
+_ssl_header = env_list("SECURE_PROXY_SSL_HEADER", [])
+if _ssl_header:
+    if len(_ssl_header) != 2:
+        raise ImproperlyConfigured(
+            'SECURE_PROXY_SSL_HEADER must be "Header-Name,value", e.g. "X-Forwarded-Proto,https"'
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _ssl_header[0].upper().replace("-", "_"), _ssl_header[1])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]  # probes speak plain HTTP inside
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -149,13 +178,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, rate limits, Celery broker ------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# The most a request waits on a Redis that stopped answering (the cache and the rate limits,
+# which then fail open); RATE_LIMIT_BREAKER_SECONDS later the limiter tries Redis again.
+REDIS_TIMEOUT = env_int("REDIS_TIMEOUT_MS", 250, minimum=10) / 1000
+RATE_LIMIT_BREAKER_SECONDS = env_int("RATE_LIMIT_BREAKER_SECONDS", 5, minimum=0)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "riskhub",
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
         }
     }
 else:
@@ -253,7 +286,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["riskhub.ratelimit.KeyRateThrottle"],
     "DEFAULT_PARSER_CLASSES": ["riskhub.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "riskhub.schema.ApiSchema",
     "EXCEPTION_HANDLER": "riskhub.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
@@ -273,17 +306,26 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",  # served from our own static files, no CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "FlagStatusEnum": "blacklist.models.FlagStatus",
+        "DisputeStatusEnum": "disputes.models.DisputeStatus",
+        "ReasonKindEnum": "blacklist.models.ReasonKind",
+        "DisputeOutcomeEnum": ["upheld", "overturned"],
+        "LinkContestOutcomeEnum": ["severed", "rejected"],
+    },
 }
 
 # --- Due process (disputes) -----------------------------------------------------------------
-# One-time appeal codes: how long they live and how many guesses one code allows.
+# One-time appeal codes: how long they live and how many wrong guesses one client may make on
+# one code (other clients' guesses never burn the code the buyer holds), and the ceiling of
+# guesses from everyone together, which keeps brute force hopeless when clients rotate.
 APPEAL_CODE_TTL = timedelta(minutes=env_int("APPEAL_CODE_TTL_MINUTES", 15, minimum=1))
 APPEAL_CODE_MAX_ATTEMPTS = env_int("APPEAL_CODE_MAX_ATTEMPTS", 5, minimum=1)
+APPEAL_CODE_MAX_TOTAL_ATTEMPTS = env_int("APPEAL_CODE_MAX_TOTAL_ATTEMPTS", 200, minimum=1)
+# Codes of one address that stay valid together: asking again does not void the code in hand.
+APPEAL_CODES_LIVE = env_int("APPEAL_CODES_LIVE", 3, minimum=1)
 # The buyer token a correct code buys.
 APPEAL_TOKEN_TTL = timedelta(minutes=env_int("APPEAL_TOKEN_TTL_MINUTES", 30, minimum=1))
-# appeals/start answers no faster than this, so a known address (code mailed) is not told apart by timing.
-APPEAL_START_MIN_SECONDS = env_int("APPEAL_START_MIN_MS", 250, minimum=0) / 1000
 APPEAL_RATE_LIMITS = {
     "start_email": env_rate("RATE_LIMIT_APPEAL_START_EMAIL", "3/hour"),
     "start_ip": env_rate("RATE_LIMIT_APPEAL_START_IP", "20/hour"),
@@ -327,3 +369,59 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
+
+# --- Web pages: the seller console and the buyer's page (console app; issue 9) ---------------
+# Kept in one block. Cookie `Secure` flags, HSTS, proxies and CSRF origins live in the HTTPS block.
+from csp.constants import NONE, SELF  # noqa: E402
+
+# console first: its templates (admin branding, registration pages) win over the admin's own.
+INSTALLED_APPS = ["console", *INSTALLED_APPS, "axes", "csp"]
+# AxesMiddleware last, as django-axes requires; CSP on every response.
+MIDDLEWARE = [
+    *MIDDLEWARE,
+    "csp.middleware.CSPMiddleware",
+    "console.middleware.AdminInlineStyles",
+    "axes.middleware.AxesMiddleware",
+]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "console:sign-in"
+LOGIN_REDIRECT_URL = "console:check"
+LOGOUT_REDIRECT_URL = "landing"
+LANGUAGES = [("en", "English")]  # every page string is translatable; English is shipped
+
+# Sessions: short-lived, never readable by scripts, not sent on cross-site POSTs.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE_SECONDS", 8 * 3600, minimum=60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 24 * 3600, minimum=300)
+
+# Sign-in throttling (django-axes): after SIGN_IN_FAILURE_LIMIT failures from one client address,
+# or against one username, sign-in answers 429 for SIGN_IN_COOLOFF_MINUTES. Counted in the
+# database, so every gunicorn worker sees the same count; the admin's sign-in is covered too.
+AXES_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGN_IN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "riskhub.clientip.client_ip"  # the client address the API's limits use
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp): our own scripts and styles only, no inline code, no
+# framing. The API docs page (riskhub/urls.py) and the admin (console.middleware) allow inline styles.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# What the buyer's page promises about review time (an operator's commitment, shown to buyers).
+APPEAL_REVIEW_TARGET_DAYS = env_int("APPEAL_REVIEW_TARGET_DAYS", 14, minimum=1)

@@ -219,6 +219,7 @@ def decide(
     policy: Policy,
     own_reasons: Iterable[str] = (),
     payment_method: str | None = None,
+    lapsed: int = 0,
 ) -> Decision:
     """The decision for one seller, from the buyer's precomputed breakdown.
 
@@ -228,6 +229,9 @@ def decide(
     3. Reasons the policy maps to review raise the decision to at least review.
     4. The seller's own active trust flag means no_ship for that seller (own_flags_block).
     5. Logistics reasons add conditions (unless the order's payment makes them moot).
+
+    `lapsed`: how many of the buyer's flags no longer count because they expired (by status or
+    by age), so the explanation does not call a once-flagged buyer "never flagged".
     """
     overrides = policy.reason_overrides or {}
     ignored = frozenset(c for c in reasons if c in rules and overrides.get(c) == OVERRIDE_IGNORE)
@@ -282,6 +286,7 @@ def decide(
         own=bool(own_reasons),
         conditions=conditions,
         ignored=len(ignored),
+        lapsed=lapsed,
     )
     return Decision(
         decision=decision,
@@ -294,8 +299,14 @@ def decide(
     )
 
 
-def explain(*, decision, score, reasons, rules, policy, reporting_sellers, trust_sellers, own, conditions, ignored=0):
-    """One readable paragraph: who flagged, for what, how old, and what the rule was."""
+def explain(
+    *, decision, score, reasons, rules, policy, reporting_sellers, trust_sellers, own, conditions, ignored=0, lapsed=0
+):
+    """One readable paragraph: who flagged, for what, how old, and what the rule was.
+
+    `lapsed` counts the buyer's flags that no longer count because they expired: a buyer with
+    only such flags was flagged once, and the text says so rather than "no seller has flagged".
+    """
     own_sentence = ""
     if own:
         suffix = " (your policy blocks on your own flags)" if policy.own_flags_block else ""
@@ -305,6 +316,10 @@ def explain(*, decision, score, reasons, rules, policy, reporting_sellers, trust
             text = "Only reasons your policy ignores are held about this buyer."
         elif own:
             text = "No pooled score for this buyer yet: it is being computed."
+        elif lapsed == 1:
+            text = "This buyer was flagged before, but that flag has expired and no longer counts."
+        elif lapsed:
+            text = f"This buyer was flagged before, but all {lapsed} of its flags have expired and no longer count."
         else:
             text = "No seller has flagged this buyer."
         return " ".join(filter(None, [text, own_sentence]))

@@ -7,10 +7,18 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from blacklist.serializers import BuyerSerializer, CountryField, StrictSerializer, choice
+from blacklist.models import FlagStatus, ReasonKind
+from blacklist.serializers import (
+    BuyerSerializer,
+    CountryField,
+    StrictBooleanField,
+    StrictIntegerField,
+    StrictSerializer,
+    choice,
+)
 from riskhub.validation import validator
 from scoring import fastpath
-from scoring.policy import OVERRIDE_IGNORE, OVERRIDE_REVIEW
+from scoring.policy import OVERRIDE_IGNORE, OVERRIDE_REVIEW, Policy
 from scoring.rules import rules_cached
 from scoring.selectors import decision_for, policy_of
 from scoring.services import policy_update
@@ -39,7 +47,7 @@ class DecisionInputSerializer(StrictSerializer):
 class ReasonCountSerializer(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=ReasonKind.choices)
     sellers = serializers.IntegerField(help_text="Distinct sellers flagging this reason (including you).")
     last_flagged_at = serializers.DateTimeField()
     reason_score = serializers.IntegerField(help_text="The score this reason alone gives (0–100).")
@@ -51,7 +59,7 @@ class OwnFlagSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     reason = serializers.CharField(source="reason_id")
     order_ref = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=FlagStatus.choices)
     created_at = serializers.DateTimeField()
 
 
@@ -150,13 +158,23 @@ def decision_body(decision, own_flags, score_row):
     }
 
 
+_DEFAULT = Policy()
+
+
 class PolicySerializer(StrictSerializer):
-    review_at = serializers.IntegerField(min_value=0, max_value=100)
-    no_ship_at = serializers.IntegerField(min_value=0, max_value=100)
-    own_flags_block = serializers.BooleanField()
+    """The whole policy; an omitted field takes its documented default (scoring.policy.Policy).
+
+    Numbers and booleans must be JSON numbers and booleans: "10" or "yes" is a 400, not a guess.
+    """
+
+    review_at = StrictIntegerField(min_value=0, max_value=100, default=_DEFAULT.review_at)
+    no_ship_at = StrictIntegerField(min_value=0, max_value=100, default=_DEFAULT.no_ship_at)
+    own_flags_block = StrictBooleanField(
+        default=_DEFAULT.own_flags_block, help_text="Your own active trust flag makes your decision no_ship."
+    )
     reason_overrides = serializers.DictField(
         child=choice([OVERRIDE_IGNORE, OVERRIDE_REVIEW]),
-        required=False,
+        default=dict,
         help_text='Per reason code: "ignore" (leave it out) or "review" (always at least review).',
     )
 

@@ -146,3 +146,34 @@ def celery_worker(django_db_setup, django_db_blocker, _redis_clean):
 @pytest.fixture
 def live_reasons(transactional_db):
     seed_reasons()
+
+
+# --- due process: appeal limits and the code mail ------------------------------------------------
+
+
+@pytest.fixture
+def appeal_limits_clean(settings):
+    """Rate-limit buckets refill over an hour: start with empty appeal buckets."""
+    if stack.REAL_STACK:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        for key in client.scan_iter(match="*rl:appeal:*", count=1000):
+            client.delete(key)
+    else:
+        from django.core.cache import cache
+
+        cache.clear()
+
+
+@pytest.fixture
+def codes_mailed_in_process(appeal_limits_clean):
+    """The code mail is a Celery task (off the request). Tests that read it from Django's test
+    outbox run the task in this process — Celery's eager mode, as under `make run`; the worker's
+    path is covered end to end in tests/integration/test_e2e_appeals.py."""
+    from riskhub.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

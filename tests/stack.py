@@ -15,6 +15,8 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 LOG_DIR = ROOT / "var" / "test-logs"
+# Child processes (gunicorn, workers) write their mail here, one file per message.
+MAIL_DIR = ROOT / "var" / "test-mail" / str(os.getpid())
 REAL_STACK = os.environ.get("RISKHUB_REAL_STACK") == "1"
 
 
@@ -27,8 +29,25 @@ def test_database_url():
 def process_env(**extra):
     env = dict(os.environ)
     env.update(DATABASE_URL=test_database_url(), REDIS_URL=settings.REDIS_URL, PYTHONUNBUFFERED="1")
+    MAIL_DIR.mkdir(parents=True, exist_ok=True)
+    env.update(EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend", EMAIL_FILE_PATH=str(MAIL_DIR))
     env.update(extra)
     return env
+
+
+def mail_to(address, pattern, timeout=30):
+    """The first match of `pattern` (a compiled regex) in a mail a child process sent to `address`."""
+
+    def find():
+        for path in sorted(MAIL_DIR.glob("*.log")):
+            text = path.read_text(errors="replace")
+            if f"To: {address}" in text:
+                match = pattern.search(text)
+                if match:
+                    return match
+        return None
+
+    return wait_for(find, timeout=timeout, message=f"a mail to {address}")
 
 
 def free_port():

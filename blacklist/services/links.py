@@ -20,31 +20,57 @@ from identity.models import Buyer, Identifier
 
 
 def buyers_relink(*, buyer_ids, carry=None):
-    """Recompute the buyers around `buyer_ids`; returns the ids of the buyers to rescore.
+    """Recompute the buyers around `buyer_ids`.
 
-    1. Under the exclusive graph lock, gather the region: the identifiers of these buyers, then,
-       while a corroborated link from a non-hub leads outside, the whole buyer at its other end.
-    2. Partition the region from its evidence (identity.graph.partition).
-    3. Each new component keeps the id of the old buyer it holds most of (largest first); the
-       rest get new buyers. Identifiers that moved, and hub flags that changed, are written.
-       `carry({new buyer id: the old buyer it came from})` runs next, in this transaction, so
-       the scorer can hand new buyers a provisional score before anyone can read them. Buyers
-       left empty are then deleted (with their scores). Buyers that gained or lost identifiers
-       are marked, so a crash after this commit is swept up like any other mark.
-    Returns the surviving buyers among `buyer_ids` plus every buyer whose membership changed.
+    1. Gather the region: the identifiers of these buyers, then, while a corroborated link from
+       a non-hub leads outside, the whole buyer at its other end; partition it from its evidence
+       (identity.graph.partition).
+    2. Nothing to move (the usual case): done, without the exclusive lock, so writers never wait.
+       A writer that commits meanwhile has marked its buyers, and the scorer's compare-and-clear
+       leaves that mark for another round.
+    3. Else, under the exclusive graph lock, step 1 again, and apply it: each new component keeps
+       the id of the old buyer it holds most of (largest first); the rest get new buyers.
+       Identifiers that moved, and hub flags that changed, are written. `carry({new buyer id:
+       the old buyer it came from})` runs next, in this transaction, so the scorer can hand new
+       buyers a provisional score before anyone can read them. Buyers left empty are deleted
+       (with their scores); buyers that gained or lost identifiers are marked, so a crash after
+       this commit is swept up like any other mark.
+    Returns (the surviving buyers among `buyer_ids` plus every buyer whose membership changed,
+    {buyer id: the mark this relink wrote on it}).
     """
+    asked = set(buyer_ids)
     with transaction.atomic():
+        nodes, result = _partition(asked)
+        if not _moves(nodes, result, asked):
+            return sorted({buyer for _, buyer, _ in nodes.values()} & asked), {}
         graph_lock_exclusive()
-        nodes, assertions, kinds = _region(set(buyer_ids))
-        result = graph.partition(
-            nodes,
-            [(a, b, seller) for a, b, seller, _ in assertions],
-            kinds=kinds,
-            min_sellers=settings.LINK_MIN_SELLERS,
-            hub_limit=settings.LINK_HUB_LIMIT,
-            severed=severed_pairs(identifier_ids=nodes),
-        )
-        return _apply(nodes, result, set(buyer_ids), carry)
+        nodes, result = _partition(asked)
+        return _apply(nodes, result, asked, carry)
+
+
+def _partition(asked):
+    nodes, assertions, kinds = _region(asked)
+    result = graph.partition(
+        nodes,
+        [(a, b, seller) for a, b, seller, _ in assertions],
+        kinds=kinds,
+        min_sellers=settings.LINK_MIN_SELLERS,
+        hub_limit=settings.LINK_HUB_LIMIT,
+        severed=severed_pairs(identifier_ids=nodes),
+    )
+    return nodes, result
+
+
+def _moves(nodes, result, asked):
+    """Whether applying `result` would change anything: a buyer split or joined, a hub flag
+    flipped, or an asked buyer left without identifiers."""
+    old = {pk: buyer for pk, (_, buyer, _) in nodes.items()}
+    if asked - set(old.values()):
+        return True
+    if any(hub != (pk in result.hubs) for pk, (_, _, hub) in nodes.items()):
+        return True
+    owners = [{old[pk] for pk in component} for component in result.components]
+    return any(len(o) != 1 for o in owners) or len(owners) != len(set(old.values()))
 
 
 def _region(buyer_ids):
@@ -109,4 +135,4 @@ def _apply(nodes, result, asked, carry):
     survivors = sorted(changed - retired)
     if survivors:
         Buyer.objects.filter(pk__in=survivors).update(needs_score_since=now)
-    return sorted(((asked & taken) | changed) - retired)
+    return sorted(((asked & taken) | changed) - retired), dict.fromkeys(survivors, now)

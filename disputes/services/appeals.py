@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-import time
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -18,17 +17,23 @@ from django.utils import timezone
 from blacklist.lifecycle import flag_transition
 from blacklist.models import ActorType, Flag, FlagStatus
 from disputes.auth import buyer_token_issue
-from disputes.crypto import seal
+from disputes.crypto import InvalidToken, open_sealed, seal
 from disputes.models import AppealCode, Dispute, DisputeStatus
 from disputes.selectors import appeal_blocked_until, buyer_flags
 from disputes.services.notices import CONTACT_PURPOSE, dispute_notify_seller
 from identity.identifiers import IdentifierKind, digest, normalise_email, redact
 from riskhub.errors import ApplicationError, Conflict, NotFound
-from riskhub.ratelimit import hit, parse_rate
+from riskhub.ratelimit import RateLimited, hit, parse_rate
 
 logger = logging.getLogger(__name__)
 
 CODE_DIGITS = 8
+# The sealed address a start request hands to the worker (never the address in the clear).
+CODE_REQUEST_PURPOSE = "appeal-code-request"
+
+
+class CodeMailFailed(Exception):
+    """The code mail could not be sent (carries the cause's type only, never its text)."""
 
 
 class InvalidCode(ApplicationError):
@@ -60,29 +65,65 @@ def _ip_key(ip):
 
 
 def appeal_start(*, email, ip):
-    """Mail a one-time code when flags are held about this address; the caller always answers 202.
+    """Rate-limit a request for a one-time code; returns the sealed request for the worker.
 
-    1. Rate-limit per email digest and per client IP (429 either way, known address or not).
-    2. If the digest belongs to a buyer with flags: replace any earlier code with a fresh one,
-       stored hashed, and mail it.
-    3. Pad the call to APPEAL_START_MIN_SECONDS so known and unknown addresses take alike long.
+    1. Rate-limit per client IP and per email digest (token buckets; 429 either way, known
+       address or not).
+    2. Seal the address for `appeal_code_issue`, which runs in the worker (disputes.tasks): the
+       request does the same work whether or not anything is held about the address, so
+       neither its timing nor its answer tells them apart, and no web worker waits on a
+       database lookup, a sleep or a mail server.
     """
-    started = time.monotonic()
     digest_ = email_digest(email)
     _limit("start_ip", _ip_key(ip))
     _limit("start_email", digest_)
-    if buyer_flags(email_digest=digest_).exists():
-        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-        now = timezone.now()
-        with transaction.atomic():
-            AppealCode.objects.filter(email_digest=digest_, used_at__isnull=True).update(used_at=now)
-            AppealCode.objects.create(
-                email_digest=digest_, code_hash=_code_hash(digest_, code), expires_at=now + settings.APPEAL_CODE_TTL
-            )
+    return seal(CODE_REQUEST_PURPOSE, email.strip())
+
+
+def appeal_code_issue(*, sealed_email):
+    """Mail a fresh one-time code when flags are held about the sealed address (the worker's half).
+
+    1. Open the request; one older than a code's lifetime is dropped (the buyer has asked again).
+    2. No flags held about the digest: nothing to do (and nothing tells the requester).
+    3. Store the new code hashed. Earlier codes stay valid — someone else asking for a code must
+       not void the one the buyer holds — except beyond the newest APPEAL_CODES_LIVE.
+    4. Mail it; a mail failure voids the code and raises, so the task retries with a new one.
+    Returns True when a code was mailed.
+    """
+    try:
+        email = open_sealed(CODE_REQUEST_PURPOSE, sealed_email, max_age=settings.APPEAL_CODE_TTL.total_seconds())
+    except InvalidToken:
+        logger.warning("dropped an appeal code request that was stale or not ours")
+        return False
+    digest_ = email_digest(email)
+    if not buyer_flags(email_digest=digest_).exists():
+        return False
+    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    now = timezone.now()
+    with transaction.atomic():
+        row = AppealCode.objects.create(
+            email_digest=digest_, code_hash=_code_hash(digest_, code), expires_at=now + settings.APPEAL_CODE_TTL
+        )
+        keep = _live_codes(digest_, now).values_list("pk", flat=True)[: settings.APPEAL_CODES_LIVE]
+        _live_codes(digest_, now).exclude(pk__in=list(keep)).update(used_at=now)
+    try:
         _send_code(email=email, code=code)
-    remaining = settings.APPEAL_START_MIN_SECONDS - (time.monotonic() - started)
-    if remaining > 0:
-        time.sleep(remaining)
+    except Exception as exc:
+        AppealCode.objects.filter(pk=row.pk).update(used_at=timezone.now())
+        logger.warning("could not send an appeal code (%s); the task retries", exc.__class__.__name__)
+        # An SMTP error's text may quote the address, and Celery logs what a task raises: only
+        # the type travels on, without the original (`from None`).
+        raise CodeMailFailed(exc.__class__.__name__) from None
+    return True
+
+
+def _live_codes(digest_, now):
+    return AppealCode.objects.filter(
+        email_digest=digest_,
+        used_at__isnull=True,
+        expires_at__gt=now,
+        attempts__lt=settings.APPEAL_CODE_MAX_TOTAL_ATTEMPTS,
+    ).order_by("-created_at", "-pk")
 
 
 def _send_code(*, email, code):
@@ -92,37 +133,42 @@ def _send_code(*, email, code):
         f"Your one-time code: {code}\n\n"
         f"It works once and expires in {minutes} minutes. If you did not ask for it, ignore this message.\n"
     )
-    try:
-        send_mail("Your riskhub appeal code", body, None, [email])
-    except Exception as exc:  # the address may be in the exception text: log the type only
-        logger.warning("could not send an appeal code (%s)", exc.__class__.__name__)
+    send_mail("Your riskhub appeal code", body, None, [email])
 
 
 def appeal_session(*, email, code, ip):
     """Trade a correct one-time code for a buyer token.
 
-    1. Rate-limit per client IP.
-    2. Lock the newest live code of this digest and count the attempt (committed even when wrong).
-    3. Wrong: refuse, and burn the code after APPEAL_CODE_MAX_ATTEMPTS. Right: burn it, issue a token.
+    1. Rate-limit per client IP, and count this client's guesses on this address: after
+       APPEAL_CODE_MAX_ATTEMPTS within a code's lifetime this client is refused. Guesses are
+       counted per client so that someone else's wrong codes never burn the buyer's code.
+    2. Compare against the address's live codes (there may be a few, see appeal_code_issue).
+    3. Right: every live code of the address is used up, a token issued. Wrong: each live code
+       counts the guess; past APPEAL_CODE_MAX_TOTAL_ATTEMPTS (all clients together) it is dead,
+       which bounds brute force from many addresses even if the rate-limit store is down.
     """
-    _limit("session_ip", _ip_key(ip))
+    ip_key = _ip_key(ip)
+    _limit("session_ip", ip_key)
     digest_ = email_digest(email)
-    now = timezone.now()
-    with transaction.atomic():
-        row = (
-            AppealCode.objects.select_for_update()
-            .filter(email_digest=digest_, used_at__isnull=True, expires_at__gt=now)
-            .order_by("-created_at")
-            .first()
+    try:
+        hit(
+            f"appeal:guesses:{digest_}:{ip_key}",
+            limit=settings.APPEAL_CODE_MAX_ATTEMPTS,
+            window=settings.APPEAL_CODE_TTL.total_seconds(),
         )
-        if row is None:
-            ok = False
-        else:
-            row.attempts += 1
-            ok = hmac.compare_digest(row.code_hash, _code_hash(digest_, str(code).strip()))
-            if ok or row.attempts >= settings.APPEAL_CODE_MAX_ATTEMPTS:
-                row.used_at = now
-            row.save(update_fields=["attempts", "used_at"])
+    except RateLimited:
+        raise InvalidCode() from None
+    now = timezone.now()
+    given = _code_hash(digest_, str(code).strip())
+    with transaction.atomic():
+        rows = list(_live_codes(digest_, now).select_for_update())
+        ok = any(hmac.compare_digest(row.code_hash, given) for row in rows)
+        if ok:
+            AppealCode.objects.filter(pk__in=[r.pk for r in rows]).update(used_at=now)
+        elif rows:
+            for row in rows:
+                row.attempts += 1
+                row.save(update_fields=["attempts"])
     if not ok:
         raise InvalidCode()
     return buyer_token_issue(email_digest=digest_, email=email.strip())

@@ -4,15 +4,24 @@ Each notice is sent right after the commit that causes it (in the request's proc
 sealed address never travels through the broker) and marked as done on the dispute row. A
 periodic job (`notices_send_pending`) retries any that failed. Failures are logged by
 exception type only: an SMTP error message may quote the recipient.
+
+A seller notice that fails for good — the mail server refuses the address (5xx), or it still
+fails after GIVE_UP_AFTER — is not retried any more: it is recorded once in the flag's audit
+trail (`seller_notice_failed`, "dispute <id>: <why>"), and the admin's dispute queue shows it
+(filter "seller notice: failed"), so staff can reach the seller another way.
 """
 
 import logging
 from datetime import timedelta
+from smtplib import SMTPRecipientsRefused, SMTPResponseException
 
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from blacklist.lifecycle import audit_record
+from blacklist.models import ActorType, AuditEvent
 from disputes.crypto import InvalidToken, open_sealed
 from disputes.models import Dispute, DisputeStatus
 
@@ -21,17 +30,52 @@ logger = logging.getLogger(__name__)
 CONTACT_PURPOSE = "contact"
 # The pending-notice job leaves fresh rows to the on-commit send that is probably running.
 RETRY_AFTER = timedelta(minutes=2)
-# An outcome mail that still fails after this long is given up, and the sealed address dropped.
+# A notice that still fails after this long is given up (an outcome mail also drops the address).
 GIVE_UP_AFTER = timedelta(days=7)
+NOTICE_FAILED = "seller_notice_failed"
+
+SENT, RETRY, FAILED = "sent", "retry", "failed"
+
+
+def _permanent(exc):
+    """Whether retrying cannot help: the server refused the recipient for good, or answered 5xx."""
+    if isinstance(exc, SMTPRecipientsRefused):  # also raised for 4xx ("try later") refusals
+        return all(500 <= code < 600 for code, _ in exc.recipients.values())
+    return isinstance(exc, SMTPResponseException) and 500 <= exc.smtp_code < 600
 
 
 def _send(subject, body, to):
     try:
         send_mail(subject, body, None, [to])
-        return True
+        return SENT
     except Exception as exc:
         logger.warning("could not send a dispute notice (%s)", exc.__class__.__name__)
-        return False
+        return FAILED if _permanent(exc) else RETRY
+
+
+def seller_notice_failed():
+    """An expression for Dispute querysets: has its seller notice been given up (audited)?
+
+    Matched by flag and time (a give-up recorded after this dispute was opened): a flag has at
+    most one open dispute, and a notice is only ever given up while its dispute is the newest.
+    """
+    return Exists(
+        AuditEvent.objects.filter(
+            flag_id=OuterRef("flag_id"), action=NOTICE_FAILED, created_at__gte=OuterRef("created_at")
+        )
+    )
+
+
+def _seller_notice_give_up(dispute, why):
+    logger.warning("dispute %s: the seller notice is given up (%s)", dispute.pk, why)
+    audit_record(
+        flag_id=dispute.flag_id,
+        action=NOTICE_FAILED,
+        actor_type=ActorType.SYSTEM,
+        from_status=dispute.flag.status,
+        to_status=dispute.flag.status,
+        note=f"dispute {dispute.pk}: {why}",
+    )
 
 
 def dispute_notify_seller(*, dispute_id):
@@ -60,9 +104,13 @@ def dispute_notify_seller(*, dispute_id):
                 f"  POST /api/v1/disputes/{dispute.pk}/response\n"
                 "While the appeal is open the flag keeps counting.\n"
             )
-            if not _send(
+            outcome = _send(
                 f"riskhub: your flag on order {dispute.flag.order_ref} is disputed", body, seller.contact_email
-            ):
+            )
+            if outcome == FAILED:
+                _seller_notice_give_up(dispute, "the mail server refused the seller's address")
+                return True
+            if outcome == RETRY:
                 return False
         dispute.seller_notified_at = timezone.now()
         dispute.save(update_fields=["seller_notified_at"])
@@ -102,8 +150,8 @@ def dispute_notify_buyer(*, dispute_id):
                 )
                 if dispute.resolution_note:
                     body += f"\nThe reviewer's note:\n{dispute.resolution_note}\n"
-                if not _send("riskhub: the outcome of your appeal", body, to):
-                    return False
+                if _send("riskhub: the outcome of your appeal", body, to) == RETRY:
+                    return False  # a refused address is given up at once, as below
         dispute.contact_encrypted = ""
         dispute.outcome_notified_at = timezone.now()
         dispute.save(update_fields=["contact_encrypted", "outcome_notified_at"])
@@ -117,7 +165,10 @@ def notices_send_pending(*, now=None):
     """
     now = now or timezone.now()
     done = 0
-    for pk in Dispute.objects.filter(seller_notified_at__isnull=True, created_at__lte=now - RETRY_AFTER).values_list(
+    unsent = Dispute.objects.filter(seller_notified_at__isnull=True).exclude(seller_notice_failed())
+    for dispute in unsent.filter(created_at__lte=now - GIVE_UP_AFTER).select_related("flag")[:500]:
+        _seller_notice_give_up(dispute, f"still failing after {GIVE_UP_AFTER.days} days")
+    for pk in unsent.filter(created_at__lte=now - RETRY_AFTER, created_at__gt=now - GIVE_UP_AFTER).values_list(
         "pk", flat=True
     )[:500]:
         done += dispute_notify_seller(dispute_id=pk)

@@ -83,11 +83,12 @@ def score_recompute(*, buyer_ids, now=None, rules=None):
     """Relink, then rebuild the scores of these buyers from their flags (idempotent); returns how many.
 
     Per chunk:
-    1. Relink the region around the buyers (blacklist.services.links): links may have been
-       corroborated or weakened since; this yields the buyers whose score can have moved. A
-       buyer the relink creates starts with its predecessor's score (`_carry_scores`), so a
-       decision never finds a flagged identifier without a score while the new one is computed.
-    2. Note each one's "needs score" mark as it is now.
+    1. Note each buyer's "needs score" mark as it is now.
+    2. Relink the region around the buyers (blacklist.services.links): links may have been
+       corroborated or weakened since; this yields the buyers whose score can have moved (the
+       marks of those it changed are the ones it wrote). A buyer the relink creates starts with
+       its predecessor's score (`_carry_scores`), so a decision never finds a flagged identifier
+       without a score while the new one is computed.
     3. Aggregate the counting flags in SQL to one voice per buyer, reason and seller; score in
        Python (scoring.policy).
     4. Under the buyers' row locks, write the score and clear the mark of each buyer whose mark
@@ -99,8 +100,12 @@ def score_recompute(*, buyer_ids, now=None, rules=None):
     done = 0
     ids = list(buyer_ids)
     for start in range(0, len(ids), CHUNK):
-        affected = buyers_relink(buyer_ids=ids[start : start + CHUNK], carry=_carry_scores)
-        marks = dict(Buyer.objects.filter(pk__in=affected).values_list("pk", "needs_score_since"))
+        chunk = ids[start : start + CHUNK]
+        # The marks are read before the relink: a writer committing after this read leaves a newer
+        # mark, which the compare-and-clear below keeps, so its change is relinked next round.
+        before = dict(Buyer.objects.filter(pk__in=chunk).values_list("pk", "needs_score_since"))
+        affected, relinked = buyers_relink(buyer_ids=chunk, carry=_carry_scores)
+        marks = {pk: relinked[pk] if pk in relinked else before.get(pk) for pk in affected}
         voices = _voices_by_buyer(list(marks))
         rows = []
         for buyer_id in marks:

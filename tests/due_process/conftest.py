@@ -1,21 +1,53 @@
-"""Fixtures for the due-process tests."""
+"""Fixtures for the due-process tests: clean appeal limits, code mails read from the outbox, and
+a real (tiny) SMTP server on a local socket that answers as a mail server would."""
+
+import socketserver
+import threading
 
 import pytest
-from django.core.cache import cache
-
-from tests import stack
 
 
 @pytest.fixture(autouse=True)
-def _appeal_limits_clean(settings):
-    """Rate-limit windows are an hour long: start every test with empty appeal counters."""
-    if stack.REAL_STACK:
-        import redis
-
-        client = redis.Redis.from_url(settings.REDIS_URL)
-        for key in client.scan_iter(match="*rl:appeal:*", count=1000):
-            client.delete(key)
-    else:
-        cache.clear()
-    settings.APPEAL_START_MIN_SECONDS = 0  # the timing floor has its own test
+def _due_process(codes_mailed_in_process):
     yield
+
+
+class SMTPHandler(socketserver.StreamRequestHandler):
+    def say(self, line):
+        self.wfile.write(line.encode() + b"\r\n")
+
+    def handle(self):
+        self.say("220 test ESMTP")
+        while line := self.rfile.readline():
+            command = line.decode(errors="replace").strip().upper()
+            if command.startswith(("EHLO", "HELO")):
+                self.say("250 test")
+            elif command.startswith("MAIL FROM"):
+                self.say("250 ok")
+            elif command.startswith("RCPT TO"):
+                self.server.rcpts.append(command)
+                self.say(self.server.rcpt_answer)
+            elif command == "DATA":
+                self.say("354 go on")
+                while self.rfile.readline() not in (b".\r\n", b""):
+                    pass
+                self.say("250 queued")
+            elif command == "QUIT":
+                self.say("221 bye")
+                return
+            else:
+                self.say("250 ok")
+
+
+@pytest.fixture
+def smtp(settings):
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), SMTPHandler)
+    server.daemon_threads = True
+    server.rcpts, server.rcpt_answer = [], "250 ok"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", server.server_address[1], False
+    settings.EMAIL_TIMEOUT = 5
+    yield server
+    server.shutdown()
+    server.server_close()

@@ -35,16 +35,6 @@ DECISION_FIELDS = {
 }
 
 
-@pytest.fixture(scope="module")
-def gunicorn(request, django_db_setup):
-    """`gunicorn riskhub.wsgi -w 2` on the test database, stopped when the module is done."""
-    if not stack.REAL_STACK:
-        pytest.skip("needs PostgreSQL + Redis")
-    server = stack.start_gunicorn(workers=2)
-    request.addfinalizer(server.stop)
-    return server
-
-
 class Http:
     """A tiny urllib client: (status, headers, parsed JSON body or raw text)."""
 

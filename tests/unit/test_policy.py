@@ -259,3 +259,26 @@ def test_the_explanation_says_when_the_pooled_score_is_not_computed_yet():
     assert result.decision == "no_ship"  # your own flag blocks at once, before the worker has run
     assert result.explanation.startswith("No pooled score for this buyer yet")
     assert result.explanation.endswith("You flagged this buyer yourself (your policy blocks on your own flags).")
+
+
+def test_a_buyer_whose_flags_all_expired_is_not_called_never_flagged():
+    """Flags past their maximum age drop out of the breakdown; the caller passes how many lapsed."""
+    old = [fact(1, "refund_abuse", RULES["refund_abuse"].max_age_days + 1)]
+    breakdown = policy.score_flags(old, RULES, NOW)
+    assert breakdown.reasons == {}
+    one = policy.decide(reasons=breakdown.reasons, rules=RULES, policy=DEFAULT, lapsed=1)
+    assert (one.decision, one.score) == ("ship", 0)
+    assert one.explanation == "This buyer was flagged before, but that flag has expired and no longer counts."
+    three = policy.decide(reasons={}, rules=RULES, policy=DEFAULT, lapsed=3)
+    assert (
+        three.explanation == "This buyer was flagged before, but all 3 of its flags have expired and no longer count."
+    )
+    assert policy.decide(reasons={}, rules=RULES, policy=DEFAULT).explanation == "No seller has flagged this buyer."
+
+
+def test_lapsed_flags_change_no_decision_and_no_text_while_live_flags_remain():
+    flags = [fact(1, "extortion", 5), fact(2, "extortion", 6)]
+    breakdown = policy.score_flags(flags, RULES, NOW)
+    with_lapsed = policy.decide(reasons=breakdown.reasons, rules=RULES, policy=DEFAULT, lapsed=4)
+    without = policy.decide(reasons=breakdown.reasons, rules=RULES, policy=DEFAULT)
+    assert with_lapsed == without

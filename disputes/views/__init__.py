@@ -1,0 +1,1 @@
+"""Due-process API, one module per audience: buyers (no key), sellers, admins."""
