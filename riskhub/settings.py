@@ -232,10 +232,11 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Scaling: Celery queues (docs/scaling.md) ----------------------------------------------------
 # Three queues, so each kind of work can get its own workers: `scoring` (the score task and the
-# sweep: what keeps decisions fresh), `mail` (due-process notices: slow SMTP must not delay a
-# score) and `maintenance` (expiry, seller trust, aging, retention: long batch jobs). A worker
-# started without -Q consumes all three (they are CELERY_TASK_QUEUES); `-Q scoring` and so on
-# split them. Every task is routed here by name; tests/unit/test_queues.py checks none is left out.
+# sweep: what keeps decisions fresh), `mail` (notices and buyers' one-time codes: slow SMTP must
+# not delay a score, nor a rescore a code) and `maintenance` (expiry, seller trust, aging,
+# retention: long batch jobs). A worker started without -Q consumes all three (they are
+# CELERY_TASK_QUEUES); `-Q scoring` and so on split them. Every task is routed here by name;
+# tests/unit/test_queues.py checks that none is left out.
 # First, though, riskhub.queues keeps the score tasks a maintenance job sends (a full rescore's
 # batches) on `maintenance`, so they never queue ahead of the scores fresh flags asked for.
 # Each queue has its own direct exchange and routing key: a bare Queue("scoring") would be bound
@@ -248,6 +249,7 @@ CELERY_TASK_ROUTES = (
         "scoring.tasks.score_buyers": {"queue": "scoring"},
         "scoring.tasks.sweep_unscored_buyers": {"queue": "scoring"},
         "disputes.tasks.send_pending_dispute_notices": {"queue": "mail"},
+        "disputes.tasks.send_appeal_code": {"queue": "mail"},
         "scoring.tasks.expire_flags": {"queue": "maintenance"},
         "scoring.tasks.recompute_seller_trust": {"queue": "maintenance"},
         "scoring.tasks.rescore_aging": {"queue": "maintenance"},

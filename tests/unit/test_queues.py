@@ -12,6 +12,7 @@ EXPECTED = {
     SCORE_TASK: "scoring",  # sent by name from identity.marks
     "scoring.tasks.sweep_unscored_buyers": "scoring",
     "disputes.tasks.send_pending_dispute_notices": "mail",
+    "disputes.tasks.send_appeal_code": "mail",
     "scoring.tasks.expire_flags": "maintenance",
     "scoring.tasks.recompute_seller_trust": "maintenance",
     "scoring.tasks.rescore_aging": "maintenance",
