@@ -14,11 +14,10 @@ from rest_framework.views import APIView
 
 from blacklist.models import FlagStatus, ReasonKind
 from blacklist.selectors import EXPORT_FIELDS, flags_export, flags_of, reasons_all
-from blacklist.serializers import FlagInputSerializer, choice
-from blacklist.services.flags import flag_retract, flag_submit
-from identity.marks import score_requests_collected
+from blacklist.serializers import FlagInputSerializer, choice, flag_input, flag_input_item
+from blacklist.services.flags import flag_retract, flag_submit, flag_submit_many
 from riskhub.db import TemporarilyUnavailable, contention_retried
-from riskhub.errors import ApplicationError, Conflict, error_body, flatten_detail
+from riskhub.errors import Conflict, error_body, flatten_detail
 from riskhub.pagination import CursorPage
 from riskhub.schema import ErrorSerializer
 
@@ -167,25 +166,40 @@ class FlagBatchApi(APIView):
         ),
     )
     def post(self, request):
+        """Validate each item alone, then submit every valid one in one set-based transaction
+        (flag_submit_many): a fixed number of statements per batch, whatever its size."""
         data = FlagBatchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        results = []
-        with score_requests_collected():
-            for index, item in enumerate(data.validated_data["flags"]):
-                results.append({"index": index, **self._one(request.user, item)})
-        return Response({"results": results})
-
-    @staticmethod
-    def _one(seller, item):
-        serializer = FlagInputSerializer(data=item)
-        if not serializer.is_valid():
-            details = flatten_detail(serializer.errors)
-            return {"status": 400, "error": error_body("validation_error", "The flag has invalid fields.", details)}
+        results, valid, items = {}, [], []
+        for index, item in enumerate(data.validated_data["flags"]):
+            try:
+                items.append(flag_input_item(flag_input(item)))
+                valid.append(index)
+            except serializers.ValidationError as exc:
+                error = error_body("validation_error", "The flag has invalid fields.", flatten_detail(exc.detail))
+                results[index] = {"status": 400, "error": error}
         try:
-            flag, created = _submit(seller, serializer.validated_data)
-        except (ApplicationError, TemporarilyUnavailable) as exc:
-            return {"status": exc.status, "error": exc.as_dict()}
-        return {"status": 201 if created else 200, "id": str(flag.pk), "flag_status": flag.status}
+            answers = contention_retried(lambda: flag_submit_many(seller=request.user, items=items))
+            for index, (flag, created) in zip(valid, answers, strict=True):
+                results[index] = _submitted(flag, created)
+        except TemporarilyUnavailable:
+            # Contention outlasted the retries: fall back to one transaction per item, so only the
+            # items that still cannot go through answer their own 503 (retryable), never the batch.
+            for index, item in zip(valid, items, strict=True):
+                results[index] = _submitted_alone(request.user, item)
+        return Response({"results": [{"index": i, **results[i]} for i in sorted(results)]})
+
+
+def _submitted(flag, created):
+    return {"status": 201 if created else 200, "id": str(flag.pk), "flag_status": flag.status}
+
+
+def _submitted_alone(seller, item):
+    try:
+        [(flag, created)] = contention_retried(lambda: flag_submit_many(seller=seller, items=[item]))
+    except TemporarilyUnavailable as exc:
+        return {"status": exc.status, "error": exc.as_dict()}
+    return _submitted(flag, created)
 
 
 class ReasonOutputSerializer(serializers.Serializer):

@@ -12,9 +12,7 @@ statements that move identifiers between buyers. A writer therefore always reads
 that no relink is about to change, and a relink always sees every committed change.
 """
 
-import contextvars
 import logging
-from contextlib import contextmanager
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -28,8 +26,6 @@ logger = logging.getLogger(__name__)
 SCORE_TASK = "scoring.tasks.score_buyers"
 TASK_CHUNK = 500
 GRAPH_LOCK_KEY = 0x5249534B  # "RISK": one application-wide advisory lock id
-
-_collector = contextvars.ContextVar("score_collector", default=None)
 
 
 def graph_lock_shared():
@@ -68,24 +64,7 @@ def buyers_mark(*, buyer_ids):
 def score_wakeup(*, buyer_ids):
     """Enqueue scoring of these buyers once the current transaction commits."""
     ids = list(buyer_ids)
-    collector = _collector.get()
-    if collector is not None:
-        transaction.on_commit(lambda: collector.update(ids))
-    else:
-        transaction.on_commit(lambda: score_enqueue(buyer_ids=ids), robust=True)
-
-
-@contextmanager
-def score_requests_collected():
-    """Collect the wake-ups committed inside the block; enqueue them together at its end."""
-    collected = set()
-    token = _collector.set(collected)
-    try:
-        yield collected
-    finally:
-        _collector.reset(token)
-        if collected:
-            score_enqueue(buyer_ids=sorted(collected))
+    transaction.on_commit(lambda: score_enqueue(buyer_ids=ids), robust=True)
 
 
 def score_enqueue(*, buyer_ids, chunk=TASK_CHUNK):
