@@ -17,6 +17,9 @@ class BuyerScore(models.Model):
     score = models.PositiveSmallIntegerField(default=0)
     reporting_sellers = models.PositiveIntegerField(default=0)
     reasons = models.JSONField(default=dict)
+    # Flags on this buyer that no longer count because they expired (by status or by age): the
+    # explanation must not call a buyer whose flags all lapsed "never flagged".
+    lapsed = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField()
 
     class Meta:

@@ -86,6 +86,7 @@ class Breakdown:
     score: int
     reporting_sellers: int
     reasons: Mapping[str, ReasonSummary]
+    aged_out: int = 0  # voices dropped for being past their reason's maximum age
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def combine(risks: Iterable[float]) -> float:
 
 
 def score_voices(voices: Iterable[Voice], rules: Mapping[str, ReasonRule], now: datetime) -> Breakdown:
-    by_reason = {}
+    by_reason, aged_out = {}, 0
     for v in voices:
         rule = rules.get(v.reason)
         if rule is None:
@@ -152,7 +153,8 @@ def score_voices(voices: Iterable[Voice], rules: Mapping[str, ReasonRule], now: 
         age_days = (now - v.last_at).total_seconds() / 86400
         fresh = freshness(age_days, rule)
         if fresh <= 0.0:
-            continue  # past its maximum age: as good as expired
+            aged_out += 1  # past its maximum age: as good as expired
+            continue
         strength = rule.weight * max(0.0, min(1.0, v.trust)) * fresh if rule.kind == TRUST else 0.0
         by_reason.setdefault(v.reason, []).append((v, strength, age_days))
 
@@ -169,7 +171,9 @@ def score_voices(voices: Iterable[Voice], rules: Mapping[str, ReasonRule], now: 
     }
     trust_risks = [r.risk for c, r in reasons.items() if rules[c].kind == TRUST]
     sellers = set().union(*(r.seller_ids for r in reasons.values())) if reasons else set()
-    return Breakdown(score=to_score(combine(trust_risks)), reporting_sellers=len(sellers), reasons=reasons)
+    return Breakdown(
+        score=to_score(combine(trust_risks)), reporting_sellers=len(sellers), reasons=reasons, aged_out=aged_out
+    )
 
 
 def summarise(code: str, voices: Mapping[int, SellerVoice], *, last_flagged_at: datetime) -> ReasonSummary:

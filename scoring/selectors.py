@@ -46,10 +46,10 @@ class OwnFlag:
 class ScoreRow:
     """A buyer's precomputed score as the decision reads it."""
 
-    __slots__ = ("buyer_id", "score", "reporting_sellers", "reasons", "computed_at")
+    __slots__ = ("buyer_id", "score", "reporting_sellers", "reasons", "computed_at", "lapsed")
 
-    def __init__(self, buyer_id, score, reporting_sellers, reasons, computed_at):
-        self.buyer_id, self.score, self.reporting_sellers = buyer_id, score, reporting_sellers
+    def __init__(self, buyer_id, score, reporting_sellers, reasons, computed_at, lapsed=0):
+        self.buyer_id, self.score, self.reporting_sellers, self.lapsed = buyer_id, score, reporting_sellers, lapsed
         self.reasons = json.loads(reasons) if isinstance(reasons, str) else reasons
         self.computed_at = computed_at
 
@@ -75,6 +75,7 @@ def decision_for(*, seller, identifiers, order=None):
         policy=seller_policy,
         own_reasons={f.reason_id for f in own_flags},
         payment_method=order.get("payment_method"),
+        lapsed=sum(row.lapsed for row in scores),
     )
     newest = max(scores, key=lambda row: row.computed_at, default=None)
     return decision, own_flags, newest
@@ -93,19 +94,19 @@ WITH asked AS (
 )
 """
 _POLICY_ROW = """
-SELECT 'p' AS tag, p.review_at AS n1, p.no_ship_at AS n2, CAST(p.own_flags_block AS INTEGER) AS n3,
+SELECT 'p' AS tag, p.review_at AS n1, p.no_ship_at AS n2, CAST(p.own_flags_block AS INTEGER) AS n3, NULL AS n4,
        p.reason_overrides AS data, NULL AS flag_id, NULL AS reason_id, NULL AS order_ref, NULL AS status,
        NULL AS moment
   FROM (SELECT 1 AS one) AS always
   LEFT JOIN scoring_sellerpolicy p ON p.seller_id = %s
 """
 _SCORE_ROWS = """
-SELECT 's' AS tag, s.buyer_id AS n1, s.score AS n2, s.reporting_sellers AS n3, s.reasons AS data,
+SELECT 's' AS tag, s.buyer_id AS n1, s.score AS n2, s.reporting_sellers AS n3, s.lapsed AS n4, s.reasons AS data,
        NULL AS flag_id, NULL AS reason_id, NULL AS order_ref, NULL AS status, s.computed_at AS moment
   FROM asked JOIN scoring_buyerscore s ON s.buyer_id = asked.buyer_id
 """
 _OWN_FLAG_ROWS = """
-SELECT 'f', NULL, NULL, NULL, NULL, CAST(f.id AS TEXT), f.reason_id, f.order_ref, f.status, f.created_at
+SELECT 'f', NULL, NULL, NULL, NULL, NULL, CAST(f.id AS TEXT), f.reason_id, f.order_ref, f.status, f.created_at
   FROM blacklist_flag f
  WHERE f.seller_id = %s AND f.status IN ({counting}) AND f.id IN (
        SELECT fi.flag_id
@@ -142,11 +143,11 @@ def _decision_rows(*, seller, digests):
             found = cursor.fetchall()
         found += lagging_fetchall(scores_db, _SCORES_SQL.format(**marks), digests)
     scores, own, seller_policy = [], [], policy.Policy()
-    for tag, n1, n2, n3, data, flag_id, reason_id, order_ref, status, moment in found:
+    for tag, n1, n2, n3, n4, data, flag_id, reason_id, order_ref, status, moment in found:
         if tag == "p" and n1 is not None:
             seller_policy = _policy(n1, n2, bool(n3), data)
         elif tag == "s":
-            scores.append(ScoreRow(n1, n2, n3, data, _aware(moment)))
+            scores.append(ScoreRow(n1, n2, n3, data, _aware(moment), lapsed=n4))
         elif tag == "f":
             own.append(OwnFlag(uuid.UUID(str(flag_id)), reason_id, order_ref, status, _aware(moment)))
     own.sort(key=lambda f: f.created_at, reverse=True)

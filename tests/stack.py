@@ -164,14 +164,22 @@ def wait_for(predicate, timeout=30, interval=0.2, message="condition"):
 
 
 def wait_worker_idle(worker, timeout=60):
-    """Until `worker` (a start_worker process) has no task running or reserved — so a test's
-    teardown does not truncate tables under a task still in a transaction."""
+    """Until `worker` (a start_worker process) has no task running, reserved or queued, twice in a
+    row — so a test's teardown does not truncate tables under a task still in a transaction."""
+    import redis
+
     from riskhub.celery import app
 
-    def idle():
+    broker = redis.Redis.from_url(settings.REDIS_URL)
+
+    def idle_now():
+        queued = sum(broker.llen(name) for name in broker.scan_iter("*") if broker.type(name) == b"list")
         inspect = app.control.inspect(destination=[worker.node], timeout=1.0)
         active, reserved = inspect.active() or {}, inspect.reserved() or {}
-        return not any(active.values()) and not any(reserved.values())
+        return not queued and not any(active.values()) and not any(reserved.values())
+
+    def idle():
+        return idle_now() and (time.sleep(0.5) or idle_now())
 
     wait_for(idle, timeout=timeout, interval=0.5, message="the worker to go idle")
 

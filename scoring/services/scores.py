@@ -43,6 +43,17 @@ def _voices_by_buyer(buyer_ids):
     return voices
 
 
+def _expired_by_buyer(buyer_ids):
+    """{buyer id: how many expired flags name its identifiers}."""
+    rows = (
+        Flag.objects.filter(identifiers__buyer_id__in=buyer_ids, status=FlagStatus.EXPIRED)
+        .values_list("identifiers__buyer_id")
+        .annotate(n=Count("id", distinct=True))
+        .order_by()
+    )
+    return dict(rows)
+
+
 def breakdown_to_json(breakdown):
     """The stored form of a breakdown. `voices` ({seller id: [strength, disputed, stale]}) is
     what lets a decision combine several buyers without reading their flags (policy.reasons_merge)."""
@@ -106,7 +117,7 @@ def score_recompute(*, buyer_ids, now=None, rules=None):
         before = dict(Buyer.objects.filter(pk__in=chunk).values_list("pk", "needs_score_since"))
         affected, relinked = buyers_relink(buyer_ids=chunk, carry=_carry_scores)
         marks = {pk: relinked[pk] if pk in relinked else before.get(pk) for pk in affected}
-        voices = _voices_by_buyer(list(marks))
+        voices, expired = _voices_by_buyer(list(marks)), _expired_by_buyer(list(marks))
         rows = []
         for buyer_id in marks:
             breakdown = policy.score_voices(voices.get(buyer_id, ()), rules, now)
@@ -116,6 +127,7 @@ def score_recompute(*, buyer_ids, now=None, rules=None):
                     score=breakdown.score,
                     reporting_sellers=breakdown.reporting_sellers,
                     reasons=breakdown_to_json(breakdown),
+                    lapsed=expired.get(buyer_id, 0) + breakdown.aged_out,
                     computed_at=now,
                 )
             )
@@ -123,12 +135,12 @@ def score_recompute(*, buyer_ids, now=None, rules=None):
     return done
 
 
-_SCORE_FIELDS = ("buyer", "score", "reporting_sellers", "reasons", "computed_at")
+_SCORE_FIELDS = ("buyer", "score", "reporting_sellers", "reasons", "lapsed", "computed_at")
 
 # A new buyer's provisional score: its predecessor's row, copied in the relink's transaction.
 _CARRY_SQL = """
-INSERT INTO scoring_buyerscore (buyer_id, score, reporting_sellers, reasons, computed_at)
-SELECT %s, score, reporting_sellers, reasons, computed_at FROM scoring_buyerscore WHERE buyer_id = %s
+INSERT INTO scoring_buyerscore (buyer_id, score, reporting_sellers, reasons, lapsed, computed_at)
+SELECT %s, score, reporting_sellers, reasons, lapsed, computed_at FROM scoring_buyerscore WHERE buyer_id = %s
 ON CONFLICT (buyer_id) DO NOTHING
 """
 

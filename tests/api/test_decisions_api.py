@@ -245,3 +245,29 @@ def test_over_the_rate_limit_is_429_with_retry_after(seller_a, seller_b, tiny_de
     # The limit is per key: another seller is not affected, nor another endpoint.
     assert seller_b.post(DECISIONS, {"buyer": BUYER}).status_code == 200
     assert seller_a.get(FLAGS).status_code == 200
+
+
+def test_a_buyer_whose_flags_all_expired_is_not_called_never_flagged(seller_a, seller_b):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from scoring.services import flags_expire
+
+    old = timezone.now() - timedelta(days=3 * 365)
+    for persona, ref in ((seller_a, "A-old"), (seller_b, "B-old")):
+        response = persona.post(
+            "/api/v1/flags",
+            {
+                "buyer": {"email": "lapsed@example.com"},
+                "reason": "extortion",
+                "order_ref": ref,
+                "occurred_at": old.isoformat(),
+            },
+        )
+        assert response.status_code == 201
+    assert flags_expire() == 2
+    rescore()
+    decision = seller_a.post("/api/v1/decisions", {"buyer": {"email": "lapsed@example.com"}}).json()
+    assert (decision["decision"], decision["score"]) == ("ship", 0)
+    assert "expired" in decision["explanation"] and "No seller has flagged" not in decision["explanation"]
