@@ -34,6 +34,19 @@ def start_worker(name, *, queues=None, **env):
     raise RuntimeError(f"celery worker did not answer within 60 s:\n{worker.log_tail()}")
 
 
+def wait_worker_quiet(worker, timeout=60):
+    """Until `worker` runs and holds no task, twice in a row. Unlike stack.wait_worker_idle, other
+    queues may hold messages: a worker on some queues leaves the others alone."""
+    from riskhub.celery import app
+
+    def quiet_now():
+        inspect = app.control.inspect(destination=[worker.node], timeout=1.0)
+        replies = [inspect.active(), inspect.reserved()]
+        return all(reply is not None and not any(reply.values()) for reply in replies)
+
+    stack.wait_for(lambda: quiet_now() and (time.sleep(0.5) or quiet_now()), timeout=timeout, interval=0.5)
+
+
 def pgbouncer_binary():
     return shutil.which("pgbouncer") or next((p for p in ("/usr/sbin/pgbouncer",) if os.path.exists(p)), None)
 

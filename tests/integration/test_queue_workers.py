@@ -52,7 +52,7 @@ def test_a_worker_on_the_scoring_queue_scores_and_leaves_mail_and_maintenance(ce
             order_ref="Q-1",
         )
         stack.wait_for(lambda: BuyerScore.objects.filter(reporting_sellers=1).exists(), message="the scoring worker")
-        stack.wait_worker_idle(scorer)
+        scale_stack.wait_worker_quiet(scorer)
         assert {name: queued(broker, name) for name in before} == {name: n + 1 for name, n in before.items()}
         assert received_tasks(scorer) == {"scoring.tasks.score_buyers"}
     finally:
@@ -91,7 +91,7 @@ def test_a_maintenance_job_s_score_batches_stay_on_the_maintenance_queue(celery_
         assert not BuyerScore.objects.exists()
         rescore_aging.delay()
         stack.wait_for(lambda: BuyerScore.objects.filter(reporting_sellers=1).exists(), message="the aging rescore")
-        stack.wait_worker_idle(background)
+        scale_stack.wait_worker_quiet(background)
         assert received_tasks(background) == {"scoring.tasks.rescore_aging", "scoring.tasks.score_buyers"}
         assert queued(broker, "scoring") == waiting + 1
     finally:
