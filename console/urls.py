@@ -51,6 +51,7 @@ buyer_patterns = [
     path("code/", buyer.code, name="code"),
     path("flags/", buyer.flags, name="flags"),
     path("flags/<uuid:flag_id>/contest/", buyer.contest, name="contest"),
+    path("links/<int:identifier_id>/contest/", buyer.link_contest, name="link-contest"),
     path("sign-out/", buyer.sign_out, name="sign-out"),
 ]
 

@@ -10,7 +10,8 @@ from blacklist.selectors import links_of
 from blacklist.serializers import StrictSerializer, choice
 from disputes.auth import BuyerTokenAuthentication, IsBuyerToken
 from disputes.models import LinkContest, LinkContestStatus
-from disputes.services.links import link_contest_open, link_contest_resolve, linked_to
+from disputes.selectors import buyer_links
+from disputes.services.links import link_contest_open, link_contest_resolve
 from identity.services import link_restore, link_sever
 from riskhub.errors import Conflict, NotFound
 
@@ -56,13 +57,7 @@ class AppealLinksApi(APIView):
         ),
     )
     def get(self, request):
-        _, others = linked_to(email_digest=request.auth.email_digest)
-        contests = dict(
-            LinkContest.objects.filter(buyer_digest=request.auth.email_digest)
-            .order_by("created_at")
-            .values_list("identifier_id", "status")
-        )
-        rows = [{"id": i.pk, "kind": i.kind, "contested": contests.get(i.pk)} for i in others]
+        rows = buyer_links(email_digest=request.auth.email_digest)
         return Response({"results": LinkedIdentifierSerializer(rows, many=True).data})
 
     @extend_schema(

@@ -7,7 +7,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from blacklist.models import AuditEvent, Flag, FlagIdentifier, FlagStatus
-from disputes.models import Dispute, DisputeStatus
+from disputes.models import Dispute, DisputeStatus, LinkContest
 from identity.models import Identifier
 
 
@@ -119,3 +119,18 @@ def flags_about(*, digests):
     """The flags held about the buyers these digests belong to (admin search)."""
     buyers = Identifier.objects.filter(digest__in=list(digests)).values("buyer_id")
     return FlagIdentifier.objects.filter(identifier__buyer_id__in=buyers).values("flag_id")
+
+
+def buyer_links(*, email_digest):
+    """The identifiers linked to this email (its buyer's other identifiers), by kind only, with the
+    status of the buyer's contest of each, if any: what a buyer may say "this is not mine" about."""
+    own = Identifier.objects.filter(digest=email_digest).values_list("pk", "buyer_id").first()
+    if own is None:
+        return []
+    others = Identifier.objects.filter(buyer_id=own[1]).exclude(pk=own[0]).order_by("kind", "pk")
+    contests = dict(
+        LinkContest.objects.filter(buyer_digest=email_digest)
+        .order_by("created_at")
+        .values_list("identifier_id", "status")
+    )
+    return [{"id": i.pk, "kind": i.kind, "contested": contests.get(i.pk)} for i in others]

@@ -91,6 +91,12 @@ def decision_for(*, seller, identifiers, order=None):
 _ASKED = """
 WITH asked AS (
     SELECT DISTINCT buyer_id FROM identity_identifier WHERE digest IN ({digests})
+),
+named AS MATERIALIZED (  -- the flags naming any identifier of those buyers: a handful, found by index
+    SELECT DISTINCT fi.flag_id
+      FROM asked
+      JOIN identity_identifier i ON i.buyer_id = asked.buyer_id
+      JOIN blacklist_flagidentifier fi ON fi.identifier_id = i.id
 )
 """
 _POLICY_ROW = """
@@ -107,12 +113,8 @@ SELECT 's' AS tag, s.buyer_id AS n1, s.score AS n2, s.reporting_sellers AS n3, s
 """
 _OWN_FLAG_ROWS = """
 SELECT 'f', NULL, NULL, NULL, NULL, NULL, CAST(f.id AS TEXT), f.reason_id, f.order_ref, f.status, f.created_at
-  FROM blacklist_flag f
- WHERE f.seller_id = %s AND f.status IN ({counting}) AND f.id IN (
-       SELECT fi.flag_id
-         FROM asked
-         JOIN identity_identifier i ON i.buyer_id = asked.buyer_id
-         JOIN blacklist_flagidentifier fi ON fi.identifier_id = i.id)
+  FROM named JOIN blacklist_flag f ON f.id = named.flag_id
+ WHERE f.seller_id = %s AND f.status IN ({counting})
 """
 # Parameters: digests, seller (policy), seller (own flags), counting statuses.
 _DECISION_SQL = _ASKED + _POLICY_ROW + "UNION ALL" + _SCORE_ROWS + "UNION ALL" + _OWN_FLAG_ROWS

@@ -20,8 +20,9 @@ from rest_framework.exceptions import AuthenticationFailed
 from console.forms import AppealForm, BuyerCodeForm, BuyerEmailForm
 from console.views.common import posted
 from disputes.auth import buyer_token_read
-from disputes.selectors import buyer_flags, flag_appealable
+from disputes.selectors import buyer_flags, buyer_links, flag_appealable
 from disputes.services.appeals import appeal_create, appeal_session, appeal_start
+from disputes.services.links import link_contest_open
 from disputes.tasks import appeal_code_send_later
 from riskhub.clientip import client_ip
 from riskhub.errors import ApplicationError
@@ -113,6 +114,7 @@ def flags(request):
         flag.appealable = flag_appealable(flag)
     context = {
         "flags": held,
+        "links": buyer_links(email_digest=request.buyer.email_digest),
         "token_minutes": int(settings.APPEAL_TOKEN_TTL.total_seconds() // 60),
         "review_days": settings.APPEAL_REVIEW_TARGET_DAYS,
     }
@@ -142,6 +144,31 @@ def contest(request, flag_id):
         status = 400
     context = {"flag": flag, "form": form, "appealable": appealable, "review_days": settings.APPEAL_REVIEW_TARGET_DAYS}
     return render(request, "console/buyer/contest.html", context, status=status)
+
+
+@buyer_required
+@require_http_methods(["GET", "POST"])
+def link_contest(request, identifier_id):
+    """ "This is not mine": contest an identifier linked to the buyer's email (disputes.services.links)."""
+    link = next((x for x in buyer_links(email_digest=request.buyer.email_digest) if x["id"] == identifier_id), None)
+    if link is None:
+        raise Http404
+    form, status = AppealForm(posted(request)), 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            link_contest_open(
+                buyer=request.buyer, identifier_id=identifier_id, statement=form.cleaned_data["statement"]
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, _("We received your request. We will review the link and email you."))
+            return redirect("buyer:flags")
+    elif request.method == "POST":
+        status = 400
+    context = {"link": link, "form": form, "review_days": settings.APPEAL_REVIEW_TARGET_DAYS}
+    return render(request, "console/buyer/link_contest.html", context, status=status)
 
 
 @require_POST

@@ -106,3 +106,26 @@ def test_a_flag_reached_through_a_link_shows_how_but_not_its_order_reference(sel
     assert "names a phone number that several shops independently linked" in page
     assert "B-9" not in page, "a linked flag's order reference belongs to someone else's transaction"
     assert "A-7" in page and "O-1" in page
+
+
+def test_a_buyer_says_a_linked_phone_is_not_theirs(seller_a, seller_b, outsider):
+    from disputes.models import LinkContest
+    from identity.models import Identifier
+
+    for persona, ref in ((seller_a, "A-1"), (seller_b, "B-1")):
+        flag_submit(
+            seller=persona.seller, identifiers=ids(email=JANE, phone="+4915122223333"), reason="other", order_ref=ref
+        )
+    flag_submit(seller=outsider.seller, identifiers=ids(phone="+4915122223333"), reason="extortion", order_ref="O-1")
+    rescore()
+    client = _signed_in_buyer()
+    page = client.get("/buyer/flags/").content.decode()
+    assert "Linked to your email address" in page and "A phone number" in page
+    phone = Identifier.objects.get(kind="phone")
+    assert client.post(f"/buyer/links/{phone.pk}/contest/", {"statement": ""}).status_code == 400
+    done = client.post(f"/buyer/links/{phone.pk}/contest/", {"statement": "Not my number."}, follow=True)
+    assert "We received your request" in done.content.decode()
+    assert LinkContest.objects.get().identifier_id == phone.pk
+    assert "We are reviewing it" in client.get("/buyer/flags/").content.decode()
+    email = Identifier.objects.get(kind="email")
+    assert client.get(f"/buyer/links/{email.pk}/contest/").status_code == 404  # not a linked identifier
