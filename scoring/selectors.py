@@ -91,7 +91,8 @@ def decision_for(*, seller, identifiers, order=None):
 _ASKED = """
 WITH asked AS (
     SELECT DISTINCT buyer_id FROM identity_identifier WHERE digest IN ({digests})
-),
+)"""
+_NAMED = """,
 named AS MATERIALIZED (  -- the flags naming any identifier of those buyers: a handful, found by index
     SELECT DISTINCT fi.flag_id
       FROM asked
@@ -117,11 +118,11 @@ SELECT 'f', NULL, NULL, NULL, NULL, NULL, CAST(f.id AS TEXT), f.reason_id, f.ord
  WHERE f.seller_id = %s AND f.status IN ({counting})
 """
 # Parameters: digests, seller (policy), seller (own flags), counting statuses.
-_DECISION_SQL = _ASKED + _POLICY_ROW + "UNION ALL" + _SCORE_ROWS + "UNION ALL" + _OWN_FLAG_ROWS
+_DECISION_SQL = _ASKED + _NAMED + _POLICY_ROW + "UNION ALL" + _SCORE_ROWS + "UNION ALL" + _OWN_FLAG_ROWS
 # Parameters: the same as _DECISION_SQL.
-_OWN_SQL = _ASKED + _POLICY_ROW + "UNION ALL" + _OWN_FLAG_ROWS
+_OWN_SQL = _ASKED + _NAMED + _POLICY_ROW + "UNION ALL" + _OWN_FLAG_ROWS
 # Parameters: digests.
-_SCORES_SQL = _ASKED + _SCORE_ROWS
+_SCORES_SQL = _ASKED + "\n" + _SCORE_ROWS
 _COUNTING = [str(s) for s in COUNTING_STATUSES]
 
 
