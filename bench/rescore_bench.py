@@ -98,8 +98,8 @@ SELECT gen_random_uuid(),
 FROM generate_series(1::bigint, {flags}::bigint) g;
 
 -- Flag B-g names buyer (g mod buyers)'s email.
-INSERT INTO blacklist_flagidentifier (flag_id, identifier_id)
-SELECT f.id, (SELECT min(id) FROM identity_identifier) + (substr(f.order_ref, 3)::bigint % {buyers})
+INSERT INTO blacklist_flagidentifier (flag_id, identifier_id, asserts_link)
+SELECT f.id, (SELECT min(id) FROM identity_identifier) + (substr(f.order_ref, 3)::bigint % {buyers}), false
 FROM blacklist_flag f;
 ANALYZE;
 """
@@ -115,8 +115,8 @@ INSERT INTO blacklist_flag (id, seller_id, buyer_key, reason_id, order_ref, note
 SELECT gen_random_uuid(), s.id, md5('pair:' || p), 'extortion', 'L-' || p, '', now(), now(), 'active', now()
 FROM generate_series(0, {pairs} - 1) p CROSS JOIN (SELECT id FROM blacklist_seller WHERE name LIKE 'Linker %') s;
 
-INSERT INTO blacklist_flagidentifier (flag_id, identifier_id)
-SELECT f.id, (SELECT min(id) FROM identity_identifier) + 2 * substr(f.order_ref, 3)::bigint + e.side
+INSERT INTO blacklist_flagidentifier (flag_id, identifier_id, asserts_link)
+SELECT f.id, (SELECT min(id) FROM identity_identifier) + 2 * substr(f.order_ref, 3)::bigint + e.side, true
 FROM blacklist_flag f CROSS JOIN (VALUES (0), (1)) AS e(side)
 WHERE f.order_ref LIKE 'L-%';
 """

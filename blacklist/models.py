@@ -147,12 +147,18 @@ class FlagIdentifier(models.Model):
     # Both directions are served by the two composite indexes below, not by per-column ones.
     flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="+", db_index=False)
     identifier = models.ForeignKey(Identifier, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # The flag names more than one identifier, so this row is one end of a link. Most flags name
+    # one: the relink finds the links through a partial index over the few rows that are.
+    asserts_link = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["flag", "identifier"], name="flagidentifier_unique"),
         ]
-        indexes = [models.Index(fields=["identifier", "flag"], name="flagidentifier_identifier_idx")]
+        indexes = [
+            models.Index(fields=["identifier", "flag"], name="flagidentifier_identifier_idx"),
+            models.Index(fields=["identifier"], name="flagidentifier_link_idx", condition=Q(asserts_link=True)),
+        ]
 
     def __str__(self):
         return f"{self.flag_id} names {self.identifier_id}"

@@ -1,9 +1,11 @@
 """Reads for the blacklist app."""
 
 import time
+import uuid
 from collections import defaultdict
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 
 from blacklist.models import COUNTING_STATUSES, Flag, FlagIdentifier, Reason
@@ -43,18 +45,30 @@ def reasons_forget():
 
 
 def link_assertions(*, identifier_ids):
-    """(a, b, seller id, flag id) for every link asserted by a counting flag naming any of these
-    identifiers — both directions of each pair, so every link touching them is complete."""
-    flags = FlagIdentifier.objects.filter(
-        identifier_id__in=list(identifier_ids), flag__status__in=COUNTING_STATUSES
-    ).values("flag_id")
-    named = defaultdict(list)
-    sellers = {}
-    rows = FlagIdentifier.objects.filter(flag_id__in=flags).values_list("flag_id", "identifier_id", "flag__seller_id")
-    for flag_id, identifier_id, seller_id in rows:
-        named[flag_id].append(identifier_id)
-        sellers[flag_id] = seller_id
-    return [(a, b, sellers[f], f) for f, ids in named.items() for a in ids for b in ids if a != b]
+    """(a, b, seller id, flag id) for every link a counting flag asserts between one of these
+    identifiers (a) and another identifier it names (b): every link touching them, complete.
+
+    Only rows of flags naming several identifiers are looked at (a partial index): the relink runs
+    this on every score task, and most flags name a single identifier.
+    """
+    ids = list(identifier_ids)
+    if not ids:
+        return []
+    sql = _LINK_ASSERTIONS_SQL.format(
+        ids=", ".join(["%s"] * len(ids)), counting=", ".join(["%s"] * len(COUNTING_STATUSES))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ids, *COUNTING_STATUSES])
+        return [(a, b, seller, uuid.UUID(str(flag))) for a, b, seller, flag in cursor.fetchall()]
+
+
+_LINK_ASSERTIONS_SQL = """
+SELECT a.identifier_id, b.identifier_id, f.seller_id, f.id
+  FROM blacklist_flagidentifier a
+  JOIN blacklist_flagidentifier b ON b.flag_id = a.flag_id AND b.identifier_id <> a.identifier_id
+  JOIN blacklist_flag f ON f.id = a.flag_id
+ WHERE a.asserts_link AND a.identifier_id IN ({ids}) AND f.status IN ({counting})
+"""
 
 
 def severed_pairs(*, identifier_ids):

@@ -56,7 +56,7 @@ def copy_identity(apps, schema_editor):
         taken.add((flag.seller_id, key, flag.reason_id, flag.order_ref))
         flag.buyer_key = key
         updated.append(flag)
-        links += [FlagIdentifier(flag_id=flag.pk, identifier_id=pk) for pk, _ in named]
+        links += [FlagIdentifier(flag_id=flag.pk, identifier_id=pk, asserts_link=len(named) > 1) for pk, _ in named]
     Flag.objects.bulk_update(updated, ["buyer_key"], batch_size=5000)
     FlagIdentifier.objects.bulk_create(links, batch_size=5000)
 
@@ -95,9 +95,15 @@ class Migration(migrations.Migration):
                         to="identity.identifier",
                     ),
                 ),
+                ("asserts_link", models.BooleanField(default=False)),
             ],
             options={
-                "indexes": [models.Index(fields=["identifier", "flag"], name="flagidentifier_identifier_idx")],
+                "indexes": [
+                    models.Index(fields=["identifier", "flag"], name="flagidentifier_identifier_idx"),
+                    models.Index(
+                        fields=["identifier"], name="flagidentifier_link_idx", condition=models.Q(asserts_link=True)
+                    ),
+                ],
                 "constraints": [models.UniqueConstraint(fields=("flag", "identifier"), name="flagidentifier_unique")],
             },
         ),

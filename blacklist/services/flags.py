@@ -118,10 +118,11 @@ def _insert(seller, items, now):
     lost = [item for flag, item in zip(flags, items, strict=True) if flag.pk not in inserted]
     if lost:  # concurrent identical submissions won the race: answer with their flags
         result.update(_existing(seller, lost))
+    named = [(flag, {i.digest for i in item.identifiers}) for flag, item in created]
     insert_many(
         FlagIdentifier,
-        ("flag", "identifier"),
-        [(flag.pk, rows[digest].pk) for flag, item in created for digest in {i.digest for i in item.identifiers}],
+        ("flag", "identifier", "asserts_link"),
+        [(flag.pk, rows[digest].pk, len(digests) > 1) for flag, digests in named for digest in digests],
     )
     insert_many(
         AuditEvent,
