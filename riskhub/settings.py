@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 from riskhub.env import env_bool, env_int, env_list, env_rate, env_str
 
@@ -113,20 +114,66 @@ DATABASE_URL = env_str("DATABASE_URL")
 if not DATABASE_URL:  # the embedded default for a local run
     VAR_DIR.mkdir(exist_ok=True)
     DATABASE_URL = f"sqlite:///{VAR_DIR / 'riskhub.sqlite3'}"
-DATABASES = {
-    "default": dj_database_url.parse(
-        DATABASE_URL,
+
+# --- Scaling: PgBouncer, a read replica (riskhub/routers.py, docs/scaling.md) -------------------
+# DB_PGBOUNCER=true: DATABASE_URL (and DATABASE_REPLICA_URL) point at PgBouncer in transaction
+# mode, where consecutive transactions of one client may run on different server connections.
+# Two things psycopg/Django keep per server session then break: named prepared statements
+# (psycopg prepares a query after DB_PREPARE_THRESHOLD runs; the next transaction lands on a server
+# that never saw it — "prepared statement _pg3_0 does not exist / already exists") and WITH HOLD
+# server-side cursors (QuerySet.iterator() outside a transaction). Both are turned off. Everything
+# else riskhub keeps on a connection is transaction-scoped: the graph lock is
+# pg_advisory_xact_lock(_shared), row locks are FOR UPDATE inside atomic blocks, and the time zone
+# is a parameter PgBouncer tracks per client.
+DB_PGBOUNCER = env_bool("DB_PGBOUNCER", False)
+if DB_PGBOUNCER and env_str("DB_PREPARE_THRESHOLD", "").strip():
+    raise ImproperlyConfigured("DB_PREPARE_THRESHOLD cannot be set with DB_PGBOUNCER=true (nothing is prepared)")
+
+
+def database_from_url(url):
+    """One DATABASES entry from a URL, with riskhub's connection options (default and replica alike)."""
+    config = dj_database_url.parse(
+        url,
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
         conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
     )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Bind parameters on the server and prepare statements a connection runs repeatedly: the
-    # decision path runs the same few queries on every request, and PostgreSQL then plans them once.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=env_bool("DB_SERVER_SIDE_BINDING", True),
-        prepare_threshold=env_int("DB_PREPARE_THRESHOLD", 5, minimum=0),
-    )
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # Bind parameters on the server and prepare statements a connection runs repeatedly: the
+        # decision path runs the same few queries on every request, and PostgreSQL then plans them
+        # once. Behind PgBouncer (above) nothing is prepared (prepare_threshold=None).
+        config.setdefault("OPTIONS", {}).update(
+            server_side_binding=env_bool("DB_SERVER_SIDE_BINDING", True),
+            prepare_threshold=None if DB_PGBOUNCER else env_int("DB_PREPARE_THRESHOLD", 5, minimum=0),
+        )
+        config["DISABLE_SERVER_SIDE_CURSORS"] = DB_PGBOUNCER
+    elif DB_PGBOUNCER:
+        raise ImproperlyConfigured("DB_PGBOUNCER=true needs a PostgreSQL DATABASE_URL")
+    return config
+
+
+DATABASES = {"default": database_from_url(DATABASE_URL)}
+
+
+# DATABASE_REPLICA_URL: a streaming replica of the same PostgreSQL. Only reads that say they may
+# lag go there (riskhub.routers: today the score rows of a decision); writes, migrations, the
+# asking seller's own flags and policy, and every other read stay on the primary. Tests run the
+# alias as a mirror of the test database.
+def replica_database_from_url(url):
+    # No health check: a replica read that fails is read again on the primary (riskhub.routers),
+    # so checking first would only add a round trip to every decision.
+    return database_from_url(url) | {"CONN_HEALTH_CHECKS": False, "TEST": {"MIRROR": "default"}}
+
+
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+# After a failed replica read, a process reads from the primary for this long before trying again.
+DATABASE_REPLICA_RETRY_SECONDS = env_int("DATABASE_REPLICA_RETRY_SECONDS", 10, minimum=0)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = replica_database_from_url(DATABASE_REPLICA_URL)
+    if DATABASES["replica"]["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must use the same database engine as DATABASE_URL")
+DATABASE_ROUTERS = ["riskhub.routers.PrimaryReplicaRouter"]
+# --- end of the scaling block ------------------------------------------------------------------
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, rate limits, Celery broker ------------------------------------------------
@@ -182,6 +229,34 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=env_int("RESCORE_INTERVAL_HOURS", 24, minimum=1)),
     },
 }
+
+# --- Scaling: Celery queues (docs/scaling.md) ----------------------------------------------------
+# Three queues, so each kind of work can get its own workers: `scoring` (the score task and the
+# sweep: what keeps decisions fresh), `mail` (notices and buyers' one-time codes: slow SMTP must
+# not delay a score, nor a rescore a code) and `maintenance` (expiry, seller trust, aging,
+# retention: long batch jobs). A worker started without -Q consumes all three (they are
+# CELERY_TASK_QUEUES); `-Q scoring` and so on split them. Every task is routed here by name;
+# tests/unit/test_queues.py checks that none is left out.
+# First, though, riskhub.queues keeps the score tasks a maintenance job sends (a full rescore's
+# batches) on `maintenance`, so they never queue ahead of the scores fresh flags asked for.
+# Each queue has its own direct exchange and routing key: a bare Queue("scoring") would be bound
+# to the default exchange with the default routing key, and every queue would get every message.
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in ("scoring", "mail", "maintenance")]
+CELERY_TASK_DEFAULT_QUEUE = "maintenance"
+CELERY_TASK_ROUTES = (
+    "riskhub.queues.score_work_of_maintenance_jobs",
+    {
+        "scoring.tasks.score_buyers": {"queue": "scoring"},
+        "scoring.tasks.sweep_unscored_buyers": {"queue": "scoring"},
+        "disputes.tasks.send_pending_dispute_notices": {"queue": "mail"},
+        "disputes.tasks.send_appeal_code": {"queue": "mail"},
+        "scoring.tasks.expire_flags": {"queue": "maintenance"},
+        "scoring.tasks.recompute_seller_trust": {"queue": "maintenance"},
+        "scoring.tasks.rescore_aging": {"queue": "maintenance"},
+        "disputes.tasks.purge_expired_data": {"queue": "maintenance"},
+    },
+)
+# --- end of the queue block ---------------------------------------------------------------------
 
 # How long a buyer may stay marked "needs a score" before the sweep re-queues it.
 SCORE_SWEEP_AFTER = timedelta(seconds=env_int("SCORE_SWEEP_AFTER_SECONDS", 60, minimum=0))

@@ -4,11 +4,12 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 
 from blacklist.models import COUNTING_STATUSES
+from riskhub.routers import lagging_alias, lagging_fetchall
 from scoring import policy
-from scoring.models import SellerPolicy
+from scoring.models import BuyerScore, SellerPolicy
 from scoring.rules import rules_cached
 from scoring.services import breakdown_from_json
 
@@ -85,40 +86,65 @@ def decision_for(*, seller, identifiers, order=None):
 #   'p' — the seller's policy (always exactly one row; NULLs when the seller never set one)
 #   's' — one asked buyer's score row
 #   'f' — one of the seller's own counting flags naming an identifier of an asked buyer
-_DECISION_SQL = """
+# With a read replica (riskhub.routers), the 's' rows come from the replica and the rest from the
+# primary: _OWN_SQL and _SCORES_SQL are the two halves of _DECISION_SQL.
+_ASKED = """
 WITH asked AS (
     SELECT DISTINCT buyer_id FROM identity_identifier WHERE digest IN ({digests})
-),
+)"""
+_NAMED = """,
 named AS MATERIALIZED (  -- the flags naming any identifier of those buyers: a handful, found by index
     SELECT DISTINCT fi.flag_id
       FROM asked
       JOIN identity_identifier i ON i.buyer_id = asked.buyer_id
       JOIN blacklist_flagidentifier fi ON fi.identifier_id = i.id
 )
+"""
+_POLICY_ROW = """
 SELECT 'p' AS tag, p.review_at AS n1, p.no_ship_at AS n2, CAST(p.own_flags_block AS INTEGER) AS n3, NULL AS n4,
        p.reason_overrides AS data, NULL AS flag_id, NULL AS reason_id, NULL AS order_ref, NULL AS status,
        NULL AS moment
   FROM (SELECT 1 AS one) AS always
   LEFT JOIN scoring_sellerpolicy p ON p.seller_id = %s
-UNION ALL
-SELECT 's', s.buyer_id, s.score, s.reporting_sellers, s.lapsed, s.reasons, NULL, NULL, NULL, NULL, s.computed_at
+"""
+_SCORE_ROWS = """
+SELECT 's' AS tag, s.buyer_id AS n1, s.score AS n2, s.reporting_sellers AS n3, s.lapsed AS n4, s.reasons AS data,
+       NULL AS flag_id, NULL AS reason_id, NULL AS order_ref, NULL AS status, s.computed_at AS moment
   FROM asked JOIN scoring_buyerscore s ON s.buyer_id = asked.buyer_id
-UNION ALL
+"""
+_OWN_FLAG_ROWS = """
 SELECT 'f', NULL, NULL, NULL, NULL, NULL, CAST(f.id AS TEXT), f.reason_id, f.order_ref, f.status, f.created_at
   FROM named JOIN blacklist_flag f ON f.id = named.flag_id
  WHERE f.seller_id = %s AND f.status IN ({counting})
 """
+# Parameters: digests, seller (policy), seller (own flags), counting statuses.
+_DECISION_SQL = _ASKED + _NAMED + _POLICY_ROW + "UNION ALL" + _SCORE_ROWS + "UNION ALL" + _OWN_FLAG_ROWS
+# Parameters: the same as _DECISION_SQL.
+_OWN_SQL = _ASKED + _NAMED + _POLICY_ROW + "UNION ALL" + _OWN_FLAG_ROWS
+# Parameters: digests.
+_SCORES_SQL = _ASKED + "\n" + _SCORE_ROWS
 _COUNTING = [str(s) for s in COUNTING_STATUSES]
 
 
 def _decision_rows(*, seller, digests):
-    """(score rows, own flags newest first, policy) for these digests, in one statement."""
+    """(score rows, own flags newest first, policy) for these digests, in one statement (two with
+    a replica)."""
     if not digests:
         return [], [], policy_of(seller=seller)
-    sql = _DECISION_SQL.format(digests=", ".join(["%s"] * len(digests)), counting=", ".join(["%s"] * len(_COUNTING)))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*digests, seller.pk, seller.pk, *_COUNTING])
-        found = cursor.fetchall()
+    marks = {"digests": ", ".join(["%s"] * len(digests)), "counting": ", ".join(["%s"] * len(_COUNTING))}
+    params = [*digests, seller.pk, seller.pk, *_COUNTING]
+    scores_db = lagging_alias(BuyerScore)
+    if scores_db == DEFAULT_DB_ALIAS:
+        with connection.cursor() as cursor:
+            cursor.execute(_DECISION_SQL.format(**marks), params)
+            found = cursor.fetchall()
+    else:
+        # A replica is set: the scores may lag, the seller's own flags and policy may not (a
+        # seller must see its own flag as soon as its request returned): those stay on the primary.
+        with connection.cursor() as cursor:
+            cursor.execute(_OWN_SQL.format(**marks), params)
+            found = cursor.fetchall()
+        found += lagging_fetchall(scores_db, _SCORES_SQL.format(**marks), digests)
     scores, own, seller_policy = [], [], policy.Policy()
     for tag, n1, n2, n3, n4, data, flag_id, reason_id, order_ref, status, moment in found:
         if tag == "p" and n1 is not None:

@@ -1,0 +1,61 @@
+"""Celery work is split into queues that can be scaled separately (riskhub/settings.py)."""
+
+import pytest
+from django.conf import settings
+
+from identity.marks import SCORE_TASK
+from riskhub.celery import app
+from riskhub.queues import score_work_of_maintenance_jobs
+
+QUEUES = {"scoring", "mail", "maintenance"}
+EXPECTED = {
+    SCORE_TASK: "scoring",  # sent by name from identity.marks
+    "scoring.tasks.sweep_unscored_buyers": "scoring",
+    "disputes.tasks.send_pending_dispute_notices": "mail",
+    "disputes.tasks.send_appeal_code": "mail",
+    "scoring.tasks.expire_flags": "maintenance",
+    "scoring.tasks.recompute_seller_trust": "maintenance",
+    "scoring.tasks.rescore_aging": "maintenance",
+    "disputes.tasks.purge_expired_data": "maintenance",
+}
+
+
+def routed(name):
+    """The queue, exchange and routing key a message for task `name` is published with."""
+    queue = app.amqp.router.route({}, name)["queue"]
+    return queue.name, queue.exchange.name, queue.routing_key
+
+
+def riskhub_tasks():
+    app.loader.import_default_modules()  # what a worker does at start: autodiscover every tasks.py
+    return sorted(name for name in app.tasks if not name.startswith("celery."))
+
+
+@pytest.mark.parametrize(("task", "queue"), sorted(EXPECTED.items()))
+def test_each_task_is_published_to_its_own_queue_only(task, queue):
+    # Exchange and routing key are the queue's own: a message reaches that queue and no other.
+    assert routed(task) == (queue, queue, queue)
+
+
+def test_every_task_has_an_explicit_route():
+    assert riskhub_tasks() == sorted(EXPECTED)
+    fixed = next(routes for routes in settings.CELERY_TASK_ROUTES if isinstance(routes, dict))
+    assert set(fixed) == set(EXPECTED)
+
+
+def test_every_periodic_job_goes_to_a_declared_queue():
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert routed(entry["task"])[0] in QUEUES
+
+
+def test_a_worker_started_without_q_consumes_every_queue():
+    # `celery worker` without -Q consumes app.amqp.queues, which is CELERY_TASK_QUEUES.
+    assert set(app.amqp.queues) == QUEUES
+    assert {(q.exchange.name, q.routing_key) for q in app.amqp.queues.values()} == {(q, q) for q in QUEUES}
+    assert app.amqp.default_queue.name in QUEUES  # an unrouted task is never left unconsumed
+
+
+def test_outside_a_worker_task_a_score_task_keeps_its_fixed_route():
+    # What the web process does on commit: no job is running, so `scoring`.
+    assert score_work_of_maintenance_jobs(SCORE_TASK, (), {}, {}) is None
+    assert score_work_of_maintenance_jobs("scoring.tasks.expire_flags", (), {}, {}) is None
