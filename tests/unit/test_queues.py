@@ -59,3 +59,13 @@ def test_outside_a_worker_task_a_score_task_keeps_its_fixed_route():
     # What the web process does on commit: no job is running, so `scoring`.
     assert score_work_of_maintenance_jobs(SCORE_TASK, (), {}, {}) is None
     assert score_work_of_maintenance_jobs("scoring.tasks.expire_flags", (), {}, {}) is None
+
+
+def test_bulk_score_work_waits_on_maintenance_and_a_single_flag_s_score_does_not():
+    from riskhub.queues import BULK_BUYERS
+
+    assert score_work_of_maintenance_jobs(SCORE_TASK, ([1, 2, 3],), {}, {}) is None  # fixed route: scoring
+    bulk = list(range(BULK_BUYERS + 1))
+    assert score_work_of_maintenance_jobs(SCORE_TASK, (bulk,), {}, {}) == {"queue": "maintenance"}
+    assert app.amqp.router.route({}, SCORE_TASK, args=(bulk,))["queue"].name == "maintenance"
+    assert app.amqp.router.route({}, SCORE_TASK, args=([7],))["queue"].name == "scoring"
