@@ -554,6 +554,10 @@ def run(args):
         results["ingestion"], began = load_flags(ctx, plan)
         log(f"ingested at {results['ingestion']['flags_per_s']} flags/s; waiting for the worker to score every buyer")
         results["scoring"] = wait_scored(ctx, began, worker_cpu, timeout=args.score_timeout)
+        # Statistics as autovacuum would have them in steady state: without them the planner may
+        # pick a plan for tables it still believes empty, and keep it for a prepared statement.
+        with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+            conn.execute("ANALYZE")
         results["benchmarks"] = {}
         for name in chosen:
             log(f"benchmark: {name}")
