@@ -12,6 +12,7 @@ from disputes.auth import BuyerTokenAuthentication, IsBuyerToken
 from disputes.models import LinkContest, LinkContestStatus
 from disputes.selectors import buyer_links
 from disputes.services.links import link_contest_open, link_contest_resolve
+from disputes.views.common import key_actor
 from identity.services import link_restore, link_sever
 from riskhub.errors import Conflict, NotFound
 
@@ -21,10 +22,6 @@ def results_of(serializer_class):
     return inline_serializer(
         f"{serializer_class.__name__.removesuffix('Serializer')}List", {"results": serializer_class(many=True)}
     )
-
-
-def _admin_actor(request):
-    return f"key:{request.auth.pk}"
 
 
 class LinkedIdentifierSerializer(serializers.Serializer):
@@ -127,7 +124,7 @@ class AdminLinkContestResolveApi(APIView):
     def post(self, request, contest_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        contest = link_contest_resolve(contest_id=contest_id, actor=_admin_actor(request), **data.validated_data)
+        contest = link_contest_resolve(contest_id=contest_id, actor=key_actor(request), **data.validated_data)
         return Response(AdminLinkContestSerializer(contest).data)
 
 
@@ -179,7 +176,7 @@ class AdminLinksApi(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         if v["action"] == "sever":
-            link_sever(a=v["a"], b=v["b"], actor=_admin_actor(request), note=v["note"])
+            link_sever(a=v["a"], b=v["b"], actor=key_actor(request), note=v["note"])
         else:
-            link_restore(a=v["a"], b=v["b"], actor=_admin_actor(request))
+            link_restore(a=v["a"], b=v["b"], actor=key_actor(request))
         return Response({"a": v["a"], "b": v["b"], "action": v["action"], "note": v["note"]})

@@ -11,6 +11,14 @@ from disputes.models import Dispute, DisputeStatus, LinkContest
 from identity.models import Identifier
 
 
+def linked_to(*, email_digest):
+    """(the email's Identifier or None, the other identifiers its buyer holds)."""
+    own = Identifier.objects.filter(digest=email_digest).first()
+    if own is None:
+        return None, Identifier.objects.none()
+    return own, Identifier.objects.filter(buyer_id=own.buyer_id).exclude(pk=own.pk).order_by("kind", "pk")
+
+
 def buyer_flags(*, email_digest):
     """The flags held about the buyer behind this email digest, newest first, with appeal state.
 
@@ -23,13 +31,12 @@ def buyer_flags(*, email_digest):
     A seller that can read mail at an address it linked to someone else's identifier sees nothing
     new through this: a link one seller alone asserts joins nothing.
     """
-    own = Identifier.objects.filter(digest=email_digest).values_list("pk", "buyer_id").first()
+    own, _ = linked_to(email_digest=email_digest)
     if own is None:
         return Flag.objects.none()
-    identifier_id, buyer_id = own
-    named = FlagIdentifier.objects.filter(identifier__buyer_id=buyer_id)
+    named = FlagIdentifier.objects.filter(identifier__buyer_id=own.buyer_id)
     open_dispute = Dispute.objects.filter(flag=OuterRef("pk"), status=DisputeStatus.OPEN)
-    direct = FlagIdentifier.objects.filter(flag=OuterRef("pk"), identifier_id=identifier_id)
+    direct = FlagIdentifier.objects.filter(flag=OuterRef("pk"), identifier_id=own.pk)
     via = named.filter(flag=OuterRef("pk")).order_by("identifier__kind").values("identifier__kind")[:1]
     return (
         Flag.objects.filter(pk__in=named.values("flag_id"))
@@ -124,10 +131,7 @@ def flags_about(*, digests):
 def buyer_links(*, email_digest):
     """The identifiers linked to this email (its buyer's other identifiers), by kind only, with the
     status of the buyer's contest of each, if any: what a buyer may say "this is not mine" about."""
-    own = Identifier.objects.filter(digest=email_digest).values_list("pk", "buyer_id").first()
-    if own is None:
-        return []
-    others = Identifier.objects.filter(buyer_id=own[1]).exclude(pk=own[0]).order_by("kind", "pk")
+    _, others = linked_to(email_digest=email_digest)
     contests = dict(
         LinkContest.objects.filter(buyer_digest=email_digest)
         .order_by("created_at")

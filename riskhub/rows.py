@@ -47,20 +47,28 @@ def instance(model, values, using="default"):
     return model.from_db(using, None, converted)
 
 
-def insert_many(model, fields, rows, *, ignore_conflicts=False):
+def insert_many(model, fields, rows, *, ignore_conflicts=False, update_conflicts=False):
     """INSERT `rows` (tuples of `fields` values) into `model`'s table through executemany.
 
     For the bulk write paths: bulk_create builds a model instance and compiles every value of
-    every row in Python, which cost more than the database's work for a batch of flags. Values
-    still go through each field's get_db_prep_save (UUIDs, datetimes, JSON on SQLite alike).
+    every row in Python, which cost more than the database's work for a batch of flags (and, for
+    score rows, escaped every JSON breakdown into one text array). Values still go through each
+    field's get_db_prep_save (UUIDs, datetimes, JSON on SQLite alike). On a conflict, skip the row
+    (`ignore_conflicts`) or, keyed on the first field, overwrite the others (`update_conflicts`).
     """
     if not rows:
         return
     qn = connection.ops.quote_name
     columns = [model._meta.get_field(name) for name in fields]
+    names = [qn(f.column) for f in columns]
+    conflict = ""
+    if ignore_conflicts:
+        conflict = " ON CONFLICT DO NOTHING"
+    elif update_conflicts:
+        conflict = f" ON CONFLICT ({names[0]}) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in names[1:])
     sql = (
-        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in columns)}) "  # noqa: S608
-        f"VALUES ({placeholders(columns)})" + (" ON CONFLICT DO NOTHING" if ignore_conflicts else "")
+        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608 - names, not values
+        f"VALUES ({placeholders(columns)})" + conflict
     )
     params = [[f.get_db_prep_save(v, connection) for f, v in zip(columns, row, strict=True)] for row in rows]
     with connection.cursor() as cursor:

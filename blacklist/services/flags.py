@@ -145,7 +145,7 @@ _FLAG_FIELDS = (
     "status",
     "status_changed_at",
 )
-_FLAG_ATTRS = tuple("seller_id" if n == "seller" else "reason_id" if n == "reason" else n for n in _FLAG_FIELDS)
+_FLAG_ATTRS = tuple(Flag._meta.get_field(name).attname for name in _FLAG_FIELDS)
 
 
 def flag_retract(*, seller, flag_id):

@@ -5,20 +5,12 @@ from django.utils import timezone
 
 from blacklist.services.links import link_assertions
 from disputes.models import LinkContest, LinkContestStatus
+from disputes.selectors import linked_to
 from identity.identifiers import redact
-from identity.models import Identifier
 from identity.services import link_sever
 from riskhub.errors import ApplicationError, Conflict, NotFound
 
 OUTCOMES = (LinkContestStatus.SEVERED, LinkContestStatus.REJECTED)
-
-
-def linked_to(*, email_digest):
-    """(the email's Identifier or None, the other identifiers its buyer holds)."""
-    own = Identifier.objects.filter(digest=email_digest).first()
-    if own is None:
-        return None, Identifier.objects.none()
-    return own, Identifier.objects.filter(buyer_id=own.buyer_id).exclude(pk=own.pk).order_by("kind", "pk")
 
 
 def link_contest_open(*, buyer, identifier_id, statement):

@@ -11,7 +11,7 @@ from blacklist.serializers import StrictSerializer, choice
 from disputes.models import DisputeStatus
 from disputes.selectors import audit_of, dispute_queue
 from disputes.services.review import dispute_resolve
-from disputes.views.common import DisputeFlagSerializer, SellerDisputeSerializer, StatusFilterSerializer
+from disputes.views.common import DisputeFlagSerializer, SellerDisputeSerializer, StatusFilterSerializer, key_actor
 from riskhub.errors import Conflict
 from riskhub.pagination import OldestFirstPage
 
@@ -27,10 +27,6 @@ class AdminDisputeSerializer(SellerDisputeSerializer):
     resolved_by = serializers.CharField()
     claimed_by = serializers.CharField(allow_null=True)
     claimed_at = serializers.DateTimeField(allow_null=True)
-
-
-def _key_actor(request):
-    return f"key:{request.auth.pk}"
 
 
 class AdminDisputeListApi(APIView):
@@ -79,7 +75,7 @@ class AdminDisputeResolveApi(APIView):
     def post(self, request, dispute_id):
         data = self.AdminDisputeResolveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        dispute = dispute_resolve(dispute_id=dispute_id, actor_id=_key_actor(request), **data.validated_data)
+        dispute = dispute_resolve(dispute_id=dispute_id, actor_id=key_actor(request), **data.validated_data)
         return Response(AdminDisputeSerializer(dispute_queue().get(pk=dispute.pk)).data)
 
 

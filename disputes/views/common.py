@@ -8,6 +8,11 @@ from disputes.models import DisputeStatus
 from identity.identifiers import MAX_IDENTIFIER_LENGTH, InvalidIdentifier, normalise_email
 
 
+def key_actor(request):
+    """How an admin API key is recorded as the actor of what it did."""
+    return f"key:{request.auth.pk}"
+
+
 class EmailField(serializers.CharField):
     """An email address that is validated without ever being echoed back."""
 

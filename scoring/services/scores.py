@@ -14,6 +14,7 @@ from django.utils import timezone
 from blacklist.models import COUNTING_STATUSES, Flag, FlagStatus
 from blacklist.services.links import buyers_relink
 from identity.models import Buyer
+from riskhub.rows import insert_many
 from scoring import policy
 from scoring.models import BuyerScore
 from scoring.rules import rules_load
@@ -173,24 +174,9 @@ def _write_if_unchanged(rows, marks):
 
 
 def _upsert_scores(rows):
-    """INSERT … ON CONFLICT DO UPDATE through executemany (PostgreSQL and SQLite alike).
-
-    Half the cost of bulk_create(update_conflicts=True) here: bulk_create sends the JSON
-    breakdowns inside one text array, which must be escaped character by character.
-    """
-    if not rows:
-        return
-    qn = connection.ops.quote_name
-    fields = [BuyerScore._meta.get_field(name) for name in _SCORE_FIELDS]
-    columns = [qn(f.column) for f in fields]
-    sql = (
-        f"INSERT INTO {qn(BuyerScore._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608 - names, not values
-        f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT ({columns[0]}) DO UPDATE SET "
-        + ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
-    )
-    params = [[f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] for row in rows]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    attnames = [BuyerScore._meta.get_field(name).attname for name in _SCORE_FIELDS]
+    values = [[getattr(row, a) for a in attnames] for row in rows]
+    insert_many(BuyerScore, _SCORE_FIELDS, values, update_conflicts=True)
 
 
 def score_sweep(*, older_than=None, limit=50_000):
