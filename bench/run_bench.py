@@ -40,10 +40,11 @@ RESULTS_DIR = BENCH_DIR / "results"
 WRK_SCRIPT = BENCH_DIR / "wrk.lua"
 BIN = Path(sys.executable).parent
 
-DATABASE_NAME = "riskhub_bench"
+# BENCH_DATABASE / BENCH_REDIS_URL: run two benches side by side without sharing state.
+DATABASE_NAME = os.environ.get("BENCH_DATABASE", "riskhub_bench")
 DATABASE_URL = f"postgresql://postgres@127.0.0.1:5432/{DATABASE_NAME}"
 MAINTENANCE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-REDIS_URL = "redis://127.0.0.1:6379/14"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 UNLIMITED = "100000000/min"  # the limiter still counts every request, it just never says no
 
 RATIO_TARGET = 0.35
