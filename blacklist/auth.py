@@ -70,8 +70,8 @@ def key_authenticate(*, header):
     None when the header is absent or not a Bearer header (the request is anonymous; the permission
     classes answer 401). Raises AuthenticationFailed for a malformed header or an unknown, revoked
     or deactivated key. The principal is the key's seller, or an AdminPrincipal for an admin key.
-    The one definition of API-key authentication: ApiKeyAuthentication and the lean decision
-    path (scoring.fastpath) both call it.
+    The one definition of API-key authentication: ApiKeyAuthentication and the decision
+    view (scoring.views.decisions) both call it.
     """
     parts = header.split()
     if not parts or parts[0].lower() != ApiKeyAuthentication.keyword.lower().encode():

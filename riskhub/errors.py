@@ -83,29 +83,25 @@ def flatten_detail(detail):
     return str(detail)
 
 
-def _validation_error(exc):
-    details = flatten_detail(exc.detail)
-    if not isinstance(details, dict):
-        details = {"non_field_errors": details if isinstance(details, list) else [details]}
-    return Response(
-        {"error": error_body("validation_error", "The request has invalid fields.", details)},
-        status=400,
-    )
-
-
-def exception_handler(exc, context):
+def error_parts(exc):
+    """(status, envelope, headers) for an exception the API answers with a 4xx, or None for an
+    unexpected one (Django's 500 handler renders the envelope). The one mapping behind both the
+    DRF views (`exception_handler`) and the plain decision view (`error_response`)."""
     if isinstance(exc, RequestDataTooBig):
-        # DRF reads JSON bodies through `request.body`, where Django enforces
+        # A body is read through `request.body`, where Django enforces
         # DATA_UPLOAD_MAX_MEMORY_SIZE (= MAX_REQUEST_BYTES) before our parser sees a byte.
         exc = PayloadTooLarge()
     if isinstance(exc, ApplicationError):
-        return Response({"error": exc.as_dict()}, status=exc.status, headers=exc.headers)
+        return exc.status, {"error": exc.as_dict()}, exc.headers
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = drf.PermissionDenied()
     if isinstance(exc, drf.ValidationError):
-        return _validation_error(exc)
+        details = flatten_detail(exc.detail)
+        if not isinstance(details, dict):
+            details = {"non_field_errors": details if isinstance(details, list) else [details]}
+        return 400, {"error": error_body("validation_error", "The request has invalid fields.", details)}, {}
     if isinstance(exc, drf.APIException):
         code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
         headers = {}
@@ -114,8 +110,27 @@ def exception_handler(exc, context):
         if getattr(exc, "wait", None) is not None:
             headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
         message = exc.detail if isinstance(exc.detail, str) else "Request failed."
-        return Response({"error": error_body(code, str(message))}, status=exc.status_code, headers=headers)
-    return None  # unexpected: Django's 500 handler below renders the envelope
+        return exc.status_code, {"error": error_body(code, str(message))}, headers
+    return None
+
+
+def exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: the envelope as a DRF Response."""
+    parts = error_parts(exc)
+    if parts is None:
+        return None
+    status, body, headers = parts
+    return Response(body, status=status, headers=headers)
+
+
+def error_response(exc):
+    """The envelope for `exc` as a plain JsonResponse (views outside DRF); re-raises an
+    unexpected exception, so Django's 500 handler answers as it does behind DRF."""
+    parts = error_parts(exc)
+    if parts is None:
+        raise exc
+    status, body, headers = parts
+    return JsonResponse(body, status=status, headers=headers)
 
 
 @csrf_exempt  # unknown /api/ paths answer JSON 404 for every method, never an HTML CSRF page

@@ -134,7 +134,7 @@ def scope_hit(scope, *, ident, cost=1):
     """Charge `cost` requests of `ident` (an API key's id, or a client address) against the `scope`
     rate in settings.RATE_LIMITS; raise RateLimited when over it.
 
-    Used by KeyRateThrottle and by the lean decision path (scoring.fastpath)."""
+    Used by KeyRateThrottle and by the decision view (scoring.views.decisions)."""
     limit, window = parse_rate(settings.RATE_LIMITS[scope])
     hit(f"{scope}:{ident}", limit=limit, window=window, cost=cost)
 

@@ -3,6 +3,6 @@ from django.urls import path
 from scoring import views
 
 urlpatterns = [
-    path("decisions", views.DecisionApi.as_view(), name="decisions"),
+    path("decisions", views.decisions, name="decisions"),
     path("policy", views.PolicyApi.as_view(), name="policy"),
 ]
