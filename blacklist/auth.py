@@ -14,6 +14,8 @@ from riskhub import rows
 
 # last_used_at is written at most this often per key, to keep writes off the hot path.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# The 401 message for a request with no key, wherever a key is required.
+NO_KEY = "Send 'Authorization: Bearer <api key>'."
 
 
 @cache
@@ -109,7 +111,7 @@ class IsSellerKey(permissions.BasePermission):
 
     def has_permission(self, request, view):
         if request.auth is None:
-            raise exceptions.NotAuthenticated("Send 'Authorization: Bearer <api key>'.")
+            raise exceptions.NotAuthenticated(NO_KEY)
         return isinstance(request.auth, ApiKey) and not request.auth.is_admin
 
 
@@ -119,5 +121,5 @@ class IsAdminKey(permissions.BasePermission):
 
     def has_permission(self, request, view):
         if request.auth is None:
-            raise exceptions.NotAuthenticated("Send 'Authorization: Bearer <api key>'.")
+            raise exceptions.NotAuthenticated(NO_KEY)
         return isinstance(request.auth, ApiKey) and request.auth.is_admin

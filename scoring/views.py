@@ -11,7 +11,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from blacklist.auth import ApiKeyAuthentication, IsSellerKey, key_authenticate
+from blacklist.auth import NO_KEY, ApiKeyAuthentication, IsSellerKey, key_authenticate
 from blacklist.models import FlagStatus, ReasonKind
 from blacklist.serializers import (
     BuyerSerializer,
@@ -142,7 +142,7 @@ def _seller_key(request):
     try:
         authenticated = key_authenticate(header=get_authorization_header(request))
         if authenticated is None:
-            raise exceptions.NotAuthenticated("Send 'Authorization: Bearer <api key>'.")
+            raise exceptions.NotAuthenticated(NO_KEY)
     except exceptions.APIException as exc:
         exc.auth_header = ApiKeyAuthentication.keyword  # a 401 names the scheme, as DRF's does
         raise
