@@ -4,8 +4,14 @@ A rate "N/window" lets a client spend N units at once and then one unit every wi
 seconds: there is no window boundary where every client's allowance comes back at once, and a
 client that bursts waits only for the units it needs. One key per (scope, client) holds the
 bucket's "theoretical arrival time"; on Redis one Lua script reads and moves it atomically, on
-Redis's own clock (so web processes need not agree on the time), in one round trip — the
-limiter stays cheap on the decision hot path.
+Redis's own clock (so web processes need not agree on the time).
+
+The decision hot path cannot afford a Redis round trip per request (docs/benchmarks.md), so a
+process leases units: on a trip it may charge a few more units than the request needs and hand
+them out itself for up to a second (Leases). Leased units are charged to the shared bucket before
+they are handed out, so every process together never admits more than the limit; leftovers go
+back on the next trip. A lease is at most a hundredth of the bucket, so a busy client meets its
+limit at most 1% early per web process, and a limit under 100 is charged request by request.
 
 Redis trouble fails open: the request is allowed, a warning is logged (at most every few
 seconds) and `riskhub_ratelimit_fail_open_total` counts it. The cache client's timeouts are
@@ -45,50 +51,121 @@ class RateLimited(ApplicationError):
         )
 
 
-# KEYS[1] the bucket; ARGV: seconds per unit, burst tolerance (s), cost. Returns the wait in
-# seconds as a string ("0": allowed and charged). Redis truncates Lua numbers to integers.
+# KEYS[1] the bucket; ARGV: seconds per unit, burst tolerance (s), cost, lease (extra units wanted
+# if they fit), back (leased units returned unused). Returns {units granted beyond the cost, wait}
+# as strings (Redis truncates Lua numbers to integers); wait "0" means allowed and charged.
 _GCRA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local emission = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local lease = tonumber(ARGV[4])
+local back = tonumber(ARGV[5])
+local stored = redis.call('GET', KEYS[1])
+local tat = tonumber(stored or '0')
+if back > 0 and stored then tat = tat - emission * back end
 if tat < now then tat = now end
 local new_tat = tat + emission * cost
 local wait = new_tat - tolerance - now
-if wait > 0 then return tostring(wait) end
+if wait > 0 then
+  if back > 0 and stored then
+    redis.call('SET', KEYS[1], tostring(tat), 'PX', math.ceil((tat - now) * 1000) + 1000)
+  end
+  return {'0', tostring(wait)}
+end
+local extra = math.min(lease, math.floor((tolerance + now - new_tat) / emission))
+new_tat = new_tat + emission * extra
 redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1000)
-return '0'
+return {tostring(extra), '0'}
 """
 
 _scripts = weakref.WeakKeyDictionary()
 _local_lock = threading.Lock()
 _breaker = {"until": 0.0, "logged": 0.0}
 LOG_EVERY = 10.0
+# Leases: a process may take up to this many units from a bucket in one trip and hand them out
+# itself, for at most LEASE_SECONDS; never more than a hundredth of the bucket (so a limit under 100
+# is charged in Redis request by request, exactly).
+LEASE_MAX = 50
+LEASE_SECONDS = 1.0
 
 
-def hit(key, *, limit, window, cost=1):
+class Leases:
+    """Units this process has already charged to shared buckets and not yet handed out.
+
+    Every unit handed out was charged in the shared bucket first, so all processes together never
+    admit more than the limit allows; leftovers are returned on the process's next trip to Redis,
+    so an idle process holds at most one lease per bucket. The lease grows (doubling, up to its cap)
+    while requests use it up before it expires, and shrinks to what was used when they do not.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.held = {}  # bucket → [units left, monotonic time taken, units granted]
+
+    def take(self, bucket, cost):
+        """Spend `cost` units from this process's lease on `bucket`; True if it had them."""
+        with self.lock:
+            lease = self.held.get(bucket)
+            if lease and lease[0] >= cost and time.monotonic() - lease[1] < LEASE_SECONDS:
+                lease[0] -= cost
+                return True
+            return False
+
+    def give_back(self, bucket, cap):
+        """Before a trip: (units to return, units to ask for beyond the cost)."""
+        with self.lock:
+            lease = self.held.pop(bucket, None)
+        if not cap:
+            return 0, 0
+        if lease is None:
+            return 0, 1
+        left, _, granted = lease
+        used = granted - left
+        return left, min(cap, max(1, used * 2 if left == 0 else used))
+
+    def grant(self, bucket, units):
+        if units > 0:
+            with self.lock:
+                self.held[bucket] = [units, time.monotonic(), units]
+
+    def clear(self):
+        with self.lock:
+            self.held.clear()
+
+
+_leases = Leases()
+
+
+def hit(key, *, limit, window, cost=1, leases=None):
     """Charge `cost` units on `key`'s bucket of `limit` per `window` s; raise RateLimited when empty.
 
     A cost above `limit` is charged as `limit` (a request can take the whole bucket, never more),
-    so a batch that fits the API's own size limit is never refused forever.
+    so a batch that fits the API's own size limit is never refused forever. `leases` is the
+    process's Leases (tests pass their own to play several processes).
     """
+    leases = _leases if leases is None else leases
     cost = max(1, min(int(cost), limit))
+    # The rate is part of the key: a bucket's state only means something under its own rate.
+    bucket = f"rl:{key}:{limit}/{window:g}"
+    if leases.take(bucket, cost):
+        return
     emission = window / limit
     now = time.monotonic()
     if now < _breaker["until"]:
         _fail_open(None)
         return
+    back, lease = leases.give_back(bucket, min(LEASE_MAX, limit // 100))
     try:
-        # The rate is part of the key: a bucket's state only means something under its own rate.
-        wait = _charge(f"rl:{key}:{limit}/{window:g}", emission=emission, tolerance=window, cost=cost)
+        extra, wait = _charge(bucket, emission=emission, tolerance=window, cost=cost, lease=lease, back=back)
     except Exception as exc:
         _breaker["until"] = time.monotonic() + settings.RATE_LIMIT_BREAKER_SECONDS
         _fail_open(exc)
         return
     if wait > 0:
         raise RateLimited(limit=limit, window=window, retry_after=wait)
+    leases.grant(bucket, extra)
 
 
 def _fail_open(exc):
@@ -100,21 +177,31 @@ def _fail_open(exc):
         logger.warning("rate limiter unavailable (%s); request allowed", reason)
 
 
-def _charge(cache_key, *, emission, tolerance, cost):
+def _charge(bucket, *, emission, tolerance, cost, lease, back):
+    """The GCRA step (the Lua script above) on the shared cache: (extra units granted, wait s)."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         script = _script_for(backend)
-        return float(script(keys=[backend.make_and_validate_key(cache_key)], args=[emission, tolerance, cost]))
+        extra, wait = script(
+            keys=[backend.make_and_validate_key(bucket)], args=[emission, tolerance, cost, lease, back]
+        )
+        return int(extra), float(wait)
     # The in-memory cache of `make run` and the SQLite test mode: one process, so a lock suffices.
     with _local_lock:
         now = time.time()
-        tat = max(backend.get(cache_key) or 0.0, now)
+        stored = backend.get(bucket)
+        tat = (stored or 0.0) - (emission * back if stored is not None else 0.0)
+        tat = max(tat, now)
         new_tat = tat + emission * cost
         wait = new_tat - tolerance - now
         if wait > 0:
-            return wait
-        backend.set(cache_key, new_tat, timeout=math.ceil(new_tat - now) + 1)
-        return 0.0
+            if back and stored is not None:
+                backend.set(bucket, tat, timeout=math.ceil(tat - now) + 1)
+            return 0, wait
+        extra = min(lease, math.floor((tolerance + now - new_tat) / emission))
+        new_tat += emission * extra
+        backend.set(bucket, new_tat, timeout=math.ceil(new_tat - now) + 1)
+        return extra, 0.0
 
 
 def _script_for(backend):

@@ -11,6 +11,7 @@ from blacklist import keycache
 from blacklist.models import Seller
 from blacklist.services.keys import api_key_create
 from identity.identifiers import identifiers_from
+from riskhub import ratelimit
 from scoring.rules import rules_forget
 from scoring.services import score_recompute
 from tests import stack
@@ -32,8 +33,10 @@ def seed_reasons():
 
 @pytest.fixture(autouse=True)
 def _fresh_rules():
+    """Per-process caches start empty: reason rules, API keys, rate-limit leases."""
     rules_forget()
     keycache.forget()
+    ratelimit._leases.clear()
     yield
     rules_forget()
 

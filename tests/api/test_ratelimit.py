@@ -11,7 +11,7 @@ import pytest
 from django.test import override_settings
 
 from riskhub import metrics, ratelimit
-from riskhub.ratelimit import RateLimited, hit
+from riskhub.ratelimit import Leases, RateLimited, hit
 from tests import stack
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +39,75 @@ def test_a_bucket_spends_its_burst_then_refills_one_unit_at_a_time():
     hit(key, limit=4, window=2)
     with pytest.raises(RateLimited):
         hit(key, limit=4, window=2)
+
+
+LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "leases"}}
+
+
+@pytest.fixture(params=["shared", "locmem"])
+def cache_kind(request):
+    """The configured cache (Redis on the real stack) and the in-memory one of `make run`."""
+    if request.param == "shared":
+        yield request.param
+        return
+    with override_settings(CACHES=LOCMEM):
+        from django.core.cache import caches
+
+        caches["default"].clear()
+        yield request.param
+
+
+def drain(processes, key, *, limit, window):
+    """Hit `key` from several processes in turn until every one of them is refused in a row;
+    returns how many requests were admitted."""
+    admitted, refused_in_a_row = 0, 0
+    while refused_in_a_row < len(processes):
+        for leases in processes:
+            try:
+                hit(key, limit=limit, window=window, leases=leases)
+            except RateLimited:
+                refused_in_a_row += 1
+            else:
+                admitted, refused_in_a_row = admitted + 1, 0
+    return admitted
+
+
+def counting_trips(monkeypatch):
+    trips = []
+    real = ratelimit._charge
+
+    def charge(*args, **kwargs):
+        trips.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ratelimit, "_charge", charge)
+    return trips
+
+
+def test_leased_units_never_let_two_processes_past_the_limit(cache_kind, monkeypatch):
+    """Two web processes on one bucket of 1,000 (a day's window: no refill during the test) admit
+    exactly 1,000 between them, though most requests never reach the shared cache."""
+    trips = counting_trips(monkeypatch)
+    admitted = drain([Leases(), Leases()], f"test:lease:{time.monotonic_ns()}", limit=1000, window=86400)
+    assert admitted == 1000
+    assert len(trips) < admitted / 3, len(trips)  # leases of up to 10 units (1% of the bucket)
+    assert max(t["lease"] for t in trips) == 10
+
+
+def test_leftover_units_go_back_to_the_bucket(cache_kind, monkeypatch):
+    """With leases expiring at once, every trip returns the units the last one leased: nothing is
+    lost, so the bucket still admits its whole limit."""
+    monkeypatch.setattr(ratelimit, "LEASE_SECONDS", 0.0)
+    trips = counting_trips(monkeypatch)
+    admitted = drain([Leases(), Leases()], f"test:refund:{time.monotonic_ns()}", limit=500, window=86400)
+    assert admitted == 500
+    assert sum(t["back"] for t in trips) > 0
+
+
+def test_a_limit_under_a_hundred_is_charged_request_by_request(cache_kind, monkeypatch):
+    trips = counting_trips(monkeypatch)
+    assert drain([Leases()], f"test:exact:{time.monotonic_ns()}", limit=99, window=86400) == 99
+    assert {(t["lease"], t["back"]) for t in trips} == {(0, 0)}
 
 
 def test_a_batch_costs_one_unit_per_item(seller_a, settings):

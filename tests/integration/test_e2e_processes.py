@@ -276,3 +276,30 @@ def test_a_revoked_key_is_refused_by_every_worker_within_a_second(gunicorn, cele
     ApiKey.objects.filter(digest=key_digest(key)).update(revoked_at=timezone.now())
     time.sleep(settings.API_KEY_CACHE_SECONDS + 0.2)
     assert [client.get("/api/v1/flags")[0] for _ in range(20)] == [401] * 20
+
+
+def test_a_rate_limit_holds_across_workers(live_reasons):
+    """Two gunicorn workers lease units from one shared bucket: together they admit the limit
+    (300 an hour, so a lease is 3 units) and not one request more, and the units a worker still
+    holds when the bucket runs dry are at most its lease."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    limit, per_unit_s = 300, 3600 / 300
+    server = stack.start_gunicorn(workers=2, RATE_LIMIT_DECISIONS=f"{limit}/hour")
+    try:
+        _, key = seller_create(name="Limited")
+        client = Http(server.url, key)
+        began = time.monotonic()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(
+                pool.map(
+                    lambda i: client.post("/api/v1/decisions", {"buyer": {"email": f"r{i}@example.com"}})[0],
+                    range(limit + 60),
+                )
+            )
+        refilled = int((time.monotonic() - began) / per_unit_s)
+    finally:
+        server.stop()
+    assert set(statuses) == {200, 429}
+    admitted = statuses.count(200)
+    assert limit - 2 * 3 <= admitted <= limit + refilled, admitted
