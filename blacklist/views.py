@@ -16,8 +16,8 @@ from blacklist.models import FlagStatus, ReasonKind
 from blacklist.selectors import EXPORT_FIELDS, flags_export, flags_of, reasons_all
 from blacklist.serializers import FlagInputSerializer, choice, flag_input, flag_input_item
 from blacklist.services.flags import flag_retract, flag_submit, flag_submit_many
-from riskhub.db import TemporarilyUnavailable, contention_retried
-from riskhub.errors import Conflict, error_body, flatten_detail
+from riskhub.db import retried
+from riskhub.errors import Conflict, TemporarilyUnavailable, error_body, flatten_detail
 from riskhub.pagination import CursorPage
 from riskhub.schema import ErrorSerializer
 
@@ -42,7 +42,7 @@ class FlagOutputSerializer(serializers.Serializer):
 
 
 def _submit(seller, data):
-    return contention_retried(
+    return retried(
         lambda: flag_submit(
             seller=seller,
             identifiers=data["buyer"]["identifiers"],
@@ -102,7 +102,7 @@ class FlagRetractApi(APIView):
 
     @extend_schema(operation_id="flags_retract", summary="Retract one of your flags", responses={204: None})
     def delete(self, request, flag_id):
-        contention_retried(lambda: flag_retract(seller=request.user, flag_id=flag_id))
+        retried(lambda: flag_retract(seller=request.user, flag_id=flag_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -179,7 +179,7 @@ class FlagBatchApi(APIView):
                 error = error_body("validation_error", "The flag has invalid fields.", flatten_detail(exc.detail))
                 results[index] = {"status": 400, "error": error}
         try:
-            answers = contention_retried(lambda: flag_submit_many(seller=request.user, items=items))
+            answers = retried(lambda: flag_submit_many(seller=request.user, items=items))
             for index, (flag, created) in zip(valid, answers, strict=True):
                 results[index] = _submitted(flag, created)
         except TemporarilyUnavailable:
@@ -196,7 +196,7 @@ def _submitted(flag, created):
 
 def _submitted_alone(seller, item):
     try:
-        [(flag, created)] = contention_retried(lambda: flag_submit_many(seller=seller, items=[item]))
+        [(flag, created)] = retried(lambda: flag_submit_many(seller=seller, items=[item]))
     except TemporarilyUnavailable as exc:
         return {"status": exc.status, "error": exc.as_dict()}
     return _submitted(flag, created)

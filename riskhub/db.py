@@ -1,18 +1,22 @@
-"""Retrying a unit of work that PostgreSQL aborted to resolve contention.
+"""Retrying a unit of work that PostgreSQL aborted to resolve contention, or that met a dead connection.
 
 A deadlock (40P01) or a serialization failure (40001) rolls the whole transaction back and
-leaves nothing behind, so running the same unit again is safe. Only the outermost caller can
-retry (inside an enclosing atomic block the transaction is already lost), which is why this
-lives at the view / transaction layer and not in the services.
+leaves nothing behind, so running the same unit again is safe. So does a connection that died
+under the work (PostgreSQL restarted, a proxy dropped it): connections are reused without a
+`SELECT 1` before each request (DB_CONN_HEALTH_CHECKS=false, a round trip saved on every
+decision), so the first query on a dead one fails; the connection is closed and the unit runs
+once more on a new one. Only the outermost caller can retry (inside an enclosing atomic block
+the transaction is already lost), which is why this lives at the view / transaction layer and
+not in the services.
 """
 
 import logging
 import random
 import time
 
-from django.db import OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection
 
-from riskhub.errors import ApplicationError
+from riskhub.errors import TemporarilyUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -20,36 +24,39 @@ RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 ATTEMPTS = 3
 
 
-class TemporarilyUnavailable(ApplicationError):
-    status = 503
-    code = "temporarily_unavailable"
-
-    def __init__(self, message="The database is briefly unavailable; retry the request.", **kwargs):
-        super().__init__(message, headers={"Retry-After": "1"}, **kwargs)
-
-
 def sqlstate(exc):
     cause = exc.__cause__
     return getattr(cause, "sqlstate", None) or getattr(getattr(cause, "diag", None), "sqlstate", None)
 
 
-def contention_retried(work, *, attempts=ATTEMPTS):
-    """`work()`, run again after a deadlock or serialization failure (with a short jittered pause).
+def retried(work, *, attempts=ATTEMPTS):
+    """`work()`, run again after a deadlock or serialization failure (with a short jittered pause),
+    or at once on a new connection after the first one was found dead.
 
-    Still failing after `attempts`, or any other OperationalError (a lost connection): raises
-    TemporarilyUnavailable (503, retryable) instead of letting a 500 escape.
+    Still failing after `attempts`, or any other OperationalError: raises TemporarilyUnavailable
+    (503, retryable) instead of letting a 500 escape.
     """
     if connection.in_atomic_block:
         return work()  # the enclosing transaction is lost on failure; its owner decides
     for attempt in range(1, attempts + 1):
         try:
             return work()
-        except OperationalError as exc:
+        except (OperationalError, InterfaceError) as exc:
             state = sqlstate(exc)
             if state in RETRYABLE_SQLSTATES and attempt < attempts:
                 logger.info("transaction aborted (%s); retrying, attempt %d", state, attempt + 1)
                 time.sleep(random.uniform(0.005, 0.05) * attempt)
                 continue
+            if attempt == 1 and connection_lost():
+                logger.info("database connection lost (%s); retrying on a new one", exc.__class__.__name__)
+                continue
             logger.warning("database unavailable for a request (%s)", state or exc.__class__.__name__)
             raise TemporarilyUnavailable() from None
     raise AssertionError("unreachable")
+
+
+def connection_lost():
+    """After a failed query: True if the connection is dead (it is closed, and the next query opens
+    a new one), False if it still answers and the error was the query's own."""
+    connection.close_if_unusable_or_obsolete()
+    return connection.connection is None

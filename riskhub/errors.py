@@ -10,6 +10,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
@@ -54,6 +55,16 @@ class PayloadTooLarge(ApplicationError):
         super().__init__(message or f"The request body is larger than {settings.MAX_REQUEST_BYTES} bytes.", **kwargs)
 
 
+class TemporarilyUnavailable(ApplicationError):
+    """503: the database could not serve the request right now (riskhub.db); safe to retry."""
+
+    status = 503
+    code = "temporarily_unavailable"
+
+    def __init__(self, message="The database is briefly unavailable; retry the request.", **kwargs):
+        super().__init__(message, headers={"Retry-After": "1"}, **kwargs)
+
+
 def error_body(code, message, details=None):
     body = {"code": code, "message": message}
     if details:
@@ -91,6 +102,10 @@ def error_parts(exc):
         # A body is read through `request.body`, where Django enforces
         # DATA_UPLOAD_MAX_MEMORY_SIZE (= MAX_REQUEST_BYTES) before our parser sees a byte.
         exc = PayloadTooLarge()
+    elif isinstance(exc, (OperationalError, InterfaceError)):
+        # A lost connection or a database that is down, past any retry (riskhub.db): retryable.
+        logger.warning("database unavailable for a request (%s)", exc.__class__.__name__)
+        exc = TemporarilyUnavailable()
     if isinstance(exc, ApplicationError):
         return exc.status, {"error": exc.as_dict()}, exc.headers
     if isinstance(exc, Http404):

@@ -138,6 +138,12 @@ class Leases:
 _leases = Leases()
 
 
+def forget():
+    """Drop this process's leases and reset its circuit breaker (tests start from a clean process)."""
+    _leases.clear()
+    _breaker.update(until=0.0, logged=0.0)
+
+
 def hit(key, *, limit, window, cost=1, leases=None):
     """Charge `cost` units on `key`'s bucket of `limit` per `window` s; raise RateLimited when empty.
 

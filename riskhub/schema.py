@@ -7,6 +7,7 @@ worked out from what the view is made of, so no view keeps a list that can drift
     401  it needs a key or token                 403  its permission can refuse a valid key
     404  its path names an object                409  it raises a Conflict (`raises` on the view)
     413, 415  it takes a body                    429  it is rate-limited (with `Retry-After`)
+    503  always: the database may be restarting (riskhub.db; with `Retry-After`)
 
 A view adds what only its services know with `raises = (Conflict, NotFound, RateLimited, ...)`:
 ApplicationError subclasses whose `status` is documented. Every error response is the one
@@ -58,7 +59,7 @@ def _view_statuses(view):
 class ApiSchema(AutoSchema):
     def error_statuses(self):
         """The error statuses this operation can answer (see the module docstring)."""
-        statuses = set(_view_statuses(self.view))
+        statuses = set(_view_statuses(self.view)) | {503}
         parameters = self._get_parameters()
         if self.method in BODY_METHODS and self.get_request_serializer() is not None:
             statuses |= {400, 413, 415}
@@ -85,7 +86,7 @@ class ApiSchema(AutoSchema):
                 "description": ERROR_DESCRIPTIONS[status],
                 "content": {"application/json": {"schema": envelope}},
             }
-            if status == 429:
+            if status in (429, 503):
                 response["headers"] = {
                     "Retry-After": {
                         "description": "Seconds to wait before retrying.",

@@ -132,10 +132,14 @@ if DB_PGBOUNCER and env_str("DB_PREPARE_THRESHOLD", "").strip():
 
 def database_from_url(url):
     """One DATABASES entry from a URL, with riskhub's connection options (default and replica alike)."""
+    # No `SELECT 1` before each request's first query by default: that round trip was a sixth of a
+    # decision's time (docs/benchmarks.md). A connection that died meanwhile fails its first query;
+    # decisions and flag writes run once more on a new one (riskhub.db.retried), and any other
+    # request answers 503 temporarily_unavailable, Retry-After: 1 (riskhub.errors).
     config = dj_database_url.parse(
         url,
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
-        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", False),
     )
     if config["ENGINE"] == "django.db.backends.postgresql":
         # Bind parameters on the server and prepare statements a connection runs repeatedly: the

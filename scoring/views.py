@@ -21,6 +21,7 @@ from blacklist.serializers import (
     StrictSerializer,
     choice,
 )
+from riskhub.db import retried
 from riskhub.errors import error_response
 from riskhub.parsers import json_parse
 from riskhub.ratelimit import scope_hit
@@ -120,9 +121,10 @@ def decisions(request):
     try:
         if request.method != "POST":
             raise exceptions.MethodNotAllowed(request.method)
-        seller, key = _seller_key(request)
+        seller, key = retried(lambda: _seller_key(request))
         scope_hit(DECISIONS_SCOPE, ident=key.pk)
-        body = decision_answer(seller=seller, data=_json_body(request))
+        data = _json_body(request)
+        body = retried(lambda: decision_answer(seller=seller, data=data))
     except Exception as exc:
         response = error_response(exc)
     else:

@@ -33,10 +33,10 @@ def seed_reasons():
 
 @pytest.fixture(autouse=True)
 def _fresh_rules():
-    """Per-process caches start empty: reason rules, API keys, rate-limit leases."""
+    """Per-process state starts clean: reason rules, API keys, rate-limit leases and breaker."""
     rules_forget()
     keycache.forget()
-    ratelimit._leases.clear()
+    ratelimit.forget()
     yield
     rules_forget()
 

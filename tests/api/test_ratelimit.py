@@ -22,9 +22,8 @@ def _fresh_buckets():
     from django.core.cache import cache
 
     cache.clear()
-    ratelimit._breaker.update(until=0.0, logged=0.0)
     yield
-    ratelimit._breaker.update(until=0.0, logged=0.0)
+    ratelimit.forget()
 
 
 def test_a_bucket_spends_its_burst_then_refills_one_unit_at_a_time():

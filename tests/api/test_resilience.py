@@ -2,9 +2,11 @@
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import InterfaceError, OperationalError
 from django.test import Client, override_settings
 
 from riskhub.env import env_rate
+from riskhub.errors import error_parts
 
 DEAD_REDIS = {
     "default": {
@@ -43,3 +45,12 @@ def test_a_malformed_rate_limit_setting_fails_at_start_up(monkeypatch, rate):
     monkeypatch.setenv("RATE_LIMIT_DECISIONS", rate)
     with pytest.raises(ImproperlyConfigured, match="RATE_LIMIT_DECISIONS"):
         env_rate("RATE_LIMIT_DECISIONS", "6000/min")
+
+
+@pytest.mark.parametrize("error", [OperationalError("server closed the connection"), InterfaceError("closed")])
+def test_a_database_error_past_the_retries_is_a_retryable_503(error):
+    status, body, headers = error_parts(error)
+    assert status == 503
+    assert body["error"]["code"] == "temporarily_unavailable"
+    assert "server closed" not in body["error"]["message"]
+    assert headers == {"Retry-After": "1"}

@@ -303,3 +303,37 @@ def test_a_rate_limit_holds_across_workers(live_reasons):
     assert set(statuses) == {200, 429}
     admitted = statuses.count(200)
     assert limit - 2 * 3 <= admitted <= limit + refilled, admitted
+
+
+def test_a_database_restart_costs_decisions_nothing_without_a_health_check(live_reasons):
+    """Connections are reused without a `SELECT 1` per request (DB_CONN_HEALTH_CHECKS=false). When
+    PostgreSQL drops them (as in a restart), a decision runs once more on a new connection and
+    answers 200; a read that is not retried answers 503 temporarily_unavailable, Retry-After: 1,
+    once, and the next one is served on a new connection."""
+    from django.db import connection
+
+    app_name = f"riskhub-restart-{time.monotonic_ns()}"
+    server = stack.start_gunicorn(workers=1, PGAPPNAME=app_name)
+    try:
+        _, key = seller_create(name="Restarted")
+        client = Http(server.url, key)
+
+        def drop_connections():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+                    [app_name],
+                )
+                return cursor.fetchone()[0]
+
+        assert decide(client, {"email": "warm@example.com"})["decision"] == "ship"
+        assert drop_connections() == 1
+        assert decide(client, {"email": "after@example.com"})["decision"] == "ship"
+        assert drop_connections() == 1
+        status, headers, body = client.get("/api/v1/flags")
+        assert status == 503, body
+        assert_is_envelope(body, "temporarily_unavailable")
+        assert headers["Retry-After"] == "1"
+        assert client.get("/api/v1/flags")[0] == 200
+    finally:
+        server.stop()

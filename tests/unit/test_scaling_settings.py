@@ -63,8 +63,9 @@ def test_a_replica_url_adds_a_replica_alias_with_the_same_options_mirrored_in_te
     assert found["replica"]["OPTIONS"] == found["default"]["OPTIONS"]
     assert found["replica"]["DISABLE_SERVER_SIDE_CURSORS"] is True
     assert found["replica"]["TEST"] == {"MIRROR": "default"}
-    # A failed replica read falls back to the primary (riskhub.routers): no per-request check.
-    assert (found["default"]["CONN_HEALTH_CHECKS"], found["replica"]["CONN_HEALTH_CHECKS"]) == (True, False)
+    # No per-request check: a dead primary connection is retried (riskhub.db), a failed replica read
+    # falls back to the primary (riskhub.routers).
+    assert (found["default"]["CONN_HEALTH_CHECKS"], found["replica"]["CONN_HEALTH_CHECKS"]) == (False, False)
 
 
 def test_without_a_replica_every_read_stays_on_the_primary():
