@@ -83,13 +83,20 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "riskhub.middleware.PageMiddleware",  # runs PAGE_MIDDLEWARE for every path but the API's
+]
+# The web pages' own middleware, skipped for the JSON API and the probes (riskhub.middleware).
+PAGE_MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+# The admin and django-axes look for their middleware in MIDDLEWARE; they are in PAGE_MIDDLEWARE,
+# which every page (the admin's included) runs (tests/console/test_pages_and_security.py).
+SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410", "axes.W002"]
 
 ROOT_URLCONF = "riskhub.urls"
 WSGI_APPLICATION = "riskhub.wsgi.application"
@@ -382,9 +389,9 @@ from csp.constants import NONE, SELF  # noqa: E402
 
 # console first: its templates (admin branding, registration pages) win over the admin's own.
 INSTALLED_APPS = ["console", *INSTALLED_APPS, "axes", "csp"]
-# AxesMiddleware last, as django-axes requires; CSP on every response.
-MIDDLEWARE = [
-    *MIDDLEWARE,
+# AxesMiddleware last, as django-axes requires; CSP on every page.
+PAGE_MIDDLEWARE = [
+    *PAGE_MIDDLEWARE,
     "csp.middleware.CSPMiddleware",
     "console.middleware.AdminInlineStyles",
     "axes.middleware.AxesMiddleware",

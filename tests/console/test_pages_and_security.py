@@ -27,6 +27,31 @@ def test_every_page_carries_a_strict_content_security_policy(client):
     assert client.get("/api/docs/").status_code == 200
 
 
+def test_the_page_middleware_runs_for_pages_and_not_for_the_api_or_the_probes(client, seller_a):
+    """Pages (the admin's too) get the session, CSP and frame headers; the JSON API and the probes
+    skip that chain (riskhub.middleware.PageMiddleware)."""
+    for path in ("/", "/console/sign-in/", "/admin/login/", "/buyer/", "/api/docs/"):
+        page = client.get(path)
+        assert "Content-Security-Policy" in page, path
+        assert page["X-Frame-Options"] == "DENY", path
+    assert "csrftoken" in client.get("/console/sign-in/").cookies
+    for response in (seller_a.get("/api/v1/flags"), client.get("/healthz"), client.get("/api/v1/reasons")):
+        assert response.status_code in (200, 401), response.content
+        assert "Content-Security-Policy" not in response and "X-Frame-Options" not in response
+        assert "Cookie" not in response.get("Vary", "")
+        assert response["X-Content-Type-Options"] == "nosniff"  # SecurityMiddleware still runs
+
+
+def test_a_page_middleware_with_view_hooks_is_refused(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from riskhub.middleware import PageMiddleware
+
+    settings.PAGE_MIDDLEWARE = [*settings.PAGE_MIDDLEWARE, "django.middleware.csrf.CsrfViewMiddleware"]
+    with pytest.raises(ImproperlyConfigured, match="process_view"):
+        PageMiddleware(lambda request: None)
+
+
 def test_a_member_signs_in_with_email_and_password(seller_a):
     console_client(seller_a.seller, "clerk@seller-a.test")
     client = Client()
