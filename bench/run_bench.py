@@ -184,7 +184,8 @@ def start_gunicorn(env, args):
 
 
 def start_worker(env):
-    worker = Process("celery-worker", [str(BIN / "celery"), "-A", "riskhub", "worker", "--loglevel=WARNING"], env)
+    # -B: beat in the same process, as in production (its sweep is the safety net for lost tasks).
+    worker = Process("celery-worker", [str(BIN / "celery"), "-A", "riskhub", "worker", "-B", "--loglevel=WARNING"], env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if not worker.alive():

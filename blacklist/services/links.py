@@ -64,9 +64,13 @@ def _partition(asked):
 
 def _moves(nodes, result, asked):
     """Whether applying `result` would change anything: a buyer split or joined, a hub flag
-    flipped, or an asked buyer left without identifiers."""
+    flipped, or an asked buyer left without identifiers. Read without the lock, the region may
+    have grown between two of its queries (a writer committed a flag meanwhile): a component
+    naming an identifier the region did not read is settled under the lock too."""
     old = {pk: buyer for pk, (_, buyer, _) in nodes.items()}
     if asked - set(old.values()):
+        return True
+    if any(pk not in old for component in result.components for pk in component):
         return True
     if any(hub != (pk in result.hubs) for pk, (_, _, hub) in nodes.items()):
         return True

@@ -56,3 +56,17 @@ def test_a_hub_is_found_and_does_not_pull_its_neighbours_into_every_relink(reaso
     nodes, _, _ = _region({first.buyer_id})
     assert set(nodes) == {first.pk, hub.pk}
     assert buyers_relink(buyer_ids=[first.buyer_id]) == ([first.buyer_id], {})  # nothing moved: no lock, no writes
+
+
+def test_a_region_that_grew_while_it_was_read_is_settled_under_the_lock():
+    """Read without the lock, a corroborated link may name an identifier committed after the
+    region's identifiers were read: the component then holds an identifier the region lacks, which
+    counts as a move (recomputed under the exclusive lock), never a KeyError in the scorer."""
+    from blacklist.services.links import _moves
+    from identity.graph import Partition
+
+    nodes = {1: ("email", 10, False), 2: ("phone", 10, False)}
+    grown = Partition(components=(frozenset({1, 2, 3}),), hubs=frozenset(), corroborated=frozenset(), sellers={})
+    settled = Partition(components=(frozenset({1, 2}),), hubs=frozenset(), corroborated=frozenset(), sellers={})
+    assert _moves(nodes, grown, {10}) is True
+    assert _moves(nodes, settled, {10}) is False
