@@ -186,7 +186,8 @@ def start_gunicorn(env, args):
 
 def start_worker(env):
     # -B: beat in the same process, as in production (its sweep is the safety net for lost tasks).
-    worker = Process("celery-worker", [str(BIN / "celery"), "-A", "riskhub", "worker", "-B", "--loglevel=WARNING"], env)
+    argv = [str(BIN / "celery"), "-A", "riskhub", "worker", "-B", "--loglevel=WARNING"]
+    worker = Process("celery-worker", [*argv, "-s", str(RESULTS_DIR / "celerybeat-schedule")], env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if not worker.alive():
