@@ -89,6 +89,7 @@ LOG_EVERY = 10.0
 # is charged in Redis request by request, exactly).
 LEASE_MAX = 50
 LEASE_SECONDS = 1.0
+LEASES_MAX_BUCKETS = 10_000
 
 
 class Leases:
@@ -128,6 +129,8 @@ class Leases:
     def grant(self, bucket, units):
         if units > 0:
             with self.lock:
+                if len(self.held) >= LEASES_MAX_BUCKETS:  # bounded memory: forgotten units are
+                    self.held.clear()  # only ever admitted less, never more
                 self.held[bucket] = [units, time.monotonic(), units]
 
     def clear(self):
