@@ -108,13 +108,16 @@ COUNTING_STATUSES = (FlagStatus.ACTIVE, FlagStatus.DISPUTED, FlagStatus.UPHELD)
 
 class Flag(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="flags")
+    # No index of their own for seller and reason: every query by seller is served by the unique
+    # constraint and flag_seller_created_idx (both lead with it), and reasons are filtered with a
+    # seller or a status. Each index is written on every flag insert (docs/benchmarks.md).
+    seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="flags", db_index=False)
     # The digests this seller named: the flag counts for a question about any of them, and
     # naming several together is this seller's claim that they are one buyer (a link).
     identifiers = models.ManyToManyField(Identifier, through="FlagIdentifier", related_name="flags")
     # sha256 of the sorted digests: "the same buyer" for idempotency, whatever the links say.
     buyer_key = models.CharField(max_length=64)
-    reason = models.ForeignKey(Reason, on_delete=models.PROTECT, related_name="flags")
+    reason = models.ForeignKey(Reason, on_delete=models.PROTECT, related_name="flags", db_index=False)
     order_ref = models.CharField(max_length=64)
     note = models.TextField(max_length=1000, blank=True)
     occurred_at = models.DateTimeField()

@@ -5,6 +5,7 @@ logged or compared is `digest(kind, normalised value)` = HMAC-SHA-256 under IDEN
 Error messages name the field, never the value.
 """
 
+import functools
 import hashlib
 import hmac
 import re
@@ -106,8 +107,14 @@ def normalise_payment_fingerprint(raw):
 
 
 def digest(kind, value):
-    message = f"{kind}:{value}".encode()
-    return hmac.new(settings.IDENTIFIER_KEY.encode(), message, hashlib.sha256).hexdigest()
+    mac = _keyed(settings.IDENTIFIER_KEY).copy()  # the key's pads hashed once, not per identifier
+    mac.update(f"{kind}:{value}".encode())
+    return mac.hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def _keyed(key):
+    return hmac.new(key.encode(), digestmod=hashlib.sha256)
 
 
 def identifiers_from(buyer, *, country=None):

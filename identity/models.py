@@ -35,7 +35,9 @@ class Buyer(models.Model):
 class Identifier(models.Model):
     """A normalised identifier, kept only as HMAC-SHA-256(IDENTIFIER_KEY, kind:value)."""
 
-    digest = models.CharField(max_length=64, unique=True)
+    # Unique through a constraint, not unique=True: on PostgreSQL that would add a second,
+    # varchar_pattern_ops index for LIKE queries nobody makes, written on every new identifier.
+    digest = models.CharField(max_length=64)
     kind = models.CharField(max_length=24, choices=IdentifierKind.choices)
     buyer = models.ForeignKey(Buyer, on_delete=models.PROTECT, related_name="identifiers")
     # Linked to more than LINK_HUB_LIMIT identifiers of one kind (a parcel locker, a relay
@@ -44,6 +46,7 @@ class Identifier(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        constraints = [models.UniqueConstraint(fields=["digest"], name="identifier_digest_unique")]
         indexes = [
             models.Index(fields=["kind"], name="identity_hub_idx", condition=Q(is_hub=True)),
         ]

@@ -7,7 +7,7 @@ turned into model instances here, through the same converters the ORM applies (J
 SQLite's dates and UUIDs), so callers cannot tell the difference.
 """
 
-from django.db import connection
+from django.db import connection, models
 
 
 def select_list(model, alias):
@@ -47,17 +47,22 @@ def instance(model, values, using="default"):
     return model.from_db(using, None, converted)
 
 
-def insert_many(model, fields, rows, *, ignore_conflicts=False, update_conflicts=False):
-    """INSERT `rows` (tuples of `fields` values) into `model`'s table through executemany.
+def insert_many(model, fields, rows, *, ignore_conflicts=False, update_conflicts=False, returning=()):
+    """INSERT `rows` (tuples of `fields` values) into `model`'s table; returns the `returning`
+    columns of the rows inserted (or updated), as tuples, in no particular order.
 
     For the bulk write paths: bulk_create builds a model instance and compiles every value of
-    every row in Python, which cost more than the database's work for a batch of flags (and, for
-    score rows, escaped every JSON breakdown into one text array). Values still go through each
-    field's get_db_prep_save (UUIDs, datetimes, JSON on SQLite alike). On a conflict, skip the row
-    (`ignore_conflicts`) or, keyed on the first field, overwrite the others (`update_conflicts`).
+    every row in Python, which cost more than the database's work for a batch of flags. On
+    PostgreSQL the whole set is one statement, `INSERT ... SELECT * FROM unnest(<one array per
+    column>)`: the server plans and runs it once, instead of once per row as with executemany
+    (a batch of 500 flags took ~4× the server time that way). Elsewhere (SQLite under `make run`)
+    the rows go through executemany, or one by one when `returning` is asked for. Values go
+    through each field's get_db_prep_save (UUIDs, datetimes, JSON alike). On a conflict, skip the
+    row (`ignore_conflicts`) or, keyed on the first field, overwrite the others (`update_conflicts`;
+    each key at most once in `rows`).
     """
     if not rows:
-        return
+        return []
     qn = connection.ops.quote_name
     columns = [model._meta.get_field(name) for name in fields]
     names = [qn(f.column) for f in columns]
@@ -66,10 +71,41 @@ def insert_many(model, fields, rows, *, ignore_conflicts=False, update_conflicts
         conflict = " ON CONFLICT DO NOTHING"
     elif update_conflicts:
         conflict = f" ON CONFLICT ({names[0]}) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in names[1:])
-    sql = (
-        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608 - names, not values
-        f"VALUES ({placeholders(columns)})" + conflict
-    )
-    params = [[f.get_db_prep_save(v, connection) for f, v in zip(columns, row, strict=True)] for row in rows]
+    back = f" RETURNING {', '.join(qn(model._meta.get_field(n).column) for n in returning)}" if returning else ""
+    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608 - names, not values
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in columns)
+            values = [_prepared(f, column) for f, column in zip(columns, zip(*rows, strict=True), strict=True)]
+            cursor.execute(f"{head}SELECT * FROM unnest({arrays}){conflict}{back}", values)
+            return cursor.fetchall() if returning else []
+        params = [[f.get_db_prep_save(v, connection) for f, v in zip(columns, row, strict=True)] for row in rows]
+        sql = f"{head}VALUES ({placeholders(columns)}){conflict}{back}"
+        if not returning:
+            cursor.executemany(sql, params)
+            return []
+        found = []
+        for values in params:
+            cursor.execute(sql, values)
+            found += cursor.fetchall()
+        return found
+
+
+# Fields whose Python values psycopg sends as they are: their get_db_prep_save is the identity on
+# PostgreSQL, and calling it for every value of a 500-flag batch cost ~0.1 ms per flag.
+_NATIVE_ON_POSTGRESQL = (
+    models.BooleanField,
+    models.CharField,
+    models.DateTimeField,
+    models.FloatField,
+    models.IntegerField,
+    models.TextField,
+    models.UUIDField,
+)
+
+
+def _prepared(field, values):
+    target = field.target_field if field.is_relation else field
+    if isinstance(target, _NATIVE_ON_POSTGRESQL):  # a foreign key's values are its target's
+        return list(values)
+    return [field.get_db_prep_save(v, connection) for v in values]

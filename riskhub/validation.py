@@ -13,11 +13,15 @@ validated data are the serializer's, and every error is the serializer's own.
 tests/api/test_decision_input.py checks the two agree on generated input.
 """
 
+import re
+from collections import namedtuple
 from functools import cache
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import MaxLengthValidator, MinLengthValidator, ProhibitNullCharactersValidator
 from rest_framework import serializers
 from rest_framework.fields import empty
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 
 class _Defer(Exception):
@@ -92,10 +96,14 @@ def _validated(serializer, data):
         else:
             if isinstance(field, serializers.CharField) and type(value) is not str:
                 raise _Defer  # StrictSerializer refuses numbers for text; CharField other types
-            try:
-                value = field.run_validation(value)
-            except (serializers.ValidationError, DjangoValidationError):
-                raise _Defer from None
+            plain = _plain_text(field)
+            if plain is not None:
+                value = _text_checked(plain, value)
+            else:
+                try:
+                    value = field.run_validation(value)
+                except (serializers.ValidationError, DjangoValidationError):
+                    raise _Defer from None
         hook = getattr(serializer, f"validate_{name}", None)
         if hook is not None:
             try:
@@ -107,3 +115,42 @@ def _validated(serializer, data):
         return serializer.validate(attrs)
     except (serializers.ValidationError, DjangoValidationError):
         raise _Defer from None
+
+
+# A plain CharField (no subclass, only its own length and character validators) is checked
+# inline: DRF's run_validation → validate_empty_values → to_internal_value → run_validators chain
+# cost ~10 µs per field, a fifth of validating a flag. `_text_checked` is that chain for a str.
+_PlainText = namedtuple("_PlainText", "trim allow_blank max_length min_length")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_plain = {}
+
+
+def _plain_text(field):
+    if field not in _plain:
+        known = (
+            MaxLengthValidator,
+            MinLengthValidator,
+            ProhibitNullCharactersValidator,
+            ProhibitSurrogateCharactersValidator,
+        )
+        simple = type(field) is serializers.CharField and all(type(v) in known for v in field.validators)
+        _plain[field] = (
+            _PlainText(field.trim_whitespace, field.allow_blank, field.max_length, field.min_length) if simple else None
+        )
+    return _plain[field]
+
+
+def _text_checked(plain, value):
+    if plain.trim:
+        value = value.strip()
+    if value == "":
+        if not plain.allow_blank:
+            raise _Defer
+        return ""
+    if plain.max_length is not None and len(value) > plain.max_length:
+        raise _Defer
+    if plain.min_length is not None and len(value) < plain.min_length:
+        raise _Defer
+    if "\x00" in value or _SURROGATE.search(value):
+        raise _Defer
+    return value

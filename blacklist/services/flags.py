@@ -109,8 +109,8 @@ def _insert(seller, items, now):
         )
         for item in items
     ]
-    insert_many(Flag, _FLAG_FIELDS, [[getattr(f, a) for a in _FLAG_ATTRS] for f in flags], ignore_conflicts=True)
-    inserted = set(Flag.objects.filter(pk__in=[f.pk for f in flags]).values_list("pk", flat=True))
+    values = [[getattr(f, a) for a in _FLAG_ATTRS] for f in flags]
+    inserted = {pk for (pk,) in insert_many(Flag, _FLAG_FIELDS, values, ignore_conflicts=True, returning=("id",))}
     created = [(flag, item) for flag, item in zip(flags, items, strict=True) if flag.pk in inserted]
     for flag, _ in created:  # saved rows now, as if read back (a later save() updates them)
         flag._state.adding, flag._state.db = False, connection.alias
@@ -122,7 +122,7 @@ def _insert(seller, items, now):
     insert_many(
         FlagIdentifier,
         ("flag", "identifier", "asserts_link"),
-        [(flag.pk, rows[digest].pk, len(digests) > 1) for flag, digests in named for digest in digests],
+        [(flag.pk, rows[digest].id, len(digests) > 1) for flag, digests in named for digest in digests],
     )
     insert_many(
         AuditEvent,
