@@ -8,14 +8,18 @@
 5. The benchmarks chosen with --only (default: all). Each is a function `bench_<name>(ctx)`
    returning a dict of figures, registered in BENCHMARKS. "decisions" runs wrk against
    POST /api/v1/decisions and against GET /healthz (a bare Django view served the same way: the floor).
+   "single_flags" runs wrk against POST /api/v1/flags, a new buyer's flag per request. "import" times
+   `manage.py import_flags` on a CSV of new buyers' flags, then again on the same file (all already there).
 6. A table on stdout, the same as JSON in bench/results/latest.json. Exit 1 on any non-2xx answer
-   (or a request wrk got no answer for); the decisions/floor ratio target is reported, not enforced.
+   (or a request wrk got no answer for); the decisions/floor ratio and import targets are reported,
+   not enforced. A rerun of the import that creates anything fails the bench.
 
 The processes are always stopped at the end, also on Ctrl-C or SIGTERM.
 """
 
 import argparse
 import contextlib
+import csv
 import json
 import os
 import platform
@@ -23,6 +27,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -50,6 +55,13 @@ UNLIMITED = "100000000/min"  # the limiter still counts every request, it just n
 RATIO_TARGET = 0.5  # decisions ≥ half the bare-view floor (issue 10)
 P99_TARGET_MS = 15.0  # decisions' p99 at the bench's connections
 FRESHNESS_TARGET_S = 1.0
+IMPORT_TARGET = 20_000  # flags/s of a first import (new buyers), `manage.py import_flags` at its default --chunk
+# Bodies for single_flags: more than wrk sends in --single-duration, so every request is a new flag.
+SINGLE_FLAG_BODIES = 60_000
+# New buyers' numbers for buyer_identifiers(): far above any --buyers, so no phone links to a loaded buyer.
+SINGLE_BUYERS_FROM = 40_000_000
+IMPORT_BUYERS_FROM = 60_000_000
+IMPORT_COLUMNS = ("email", "phone", "country", "reason", "order_ref", "note")
 REASONS = [
     # (code, share): mostly trust reasons, some logistics ones.
     ("refund_abuse", 25),
@@ -63,6 +75,7 @@ REASONS = [
     ("cod_refusal", 7),
     ("other", 3),
 ]
+REASON_POOL = [code for code, share in REASONS for _ in range(share)]  # rng.choice() draws by share
 
 
 def log(message):
@@ -151,12 +164,31 @@ class Process:
 
 
 def manage(env, *argv):
-    result = subprocess.run(
-        [str(BIN / "python"), "manage.py", *argv], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise BenchError(f"manage.py {' '.join(argv)} failed:\n{result.stderr[-2000:]}")
-    return result.stdout
+    return manage_run(env, *argv)["stdout"]
+
+
+def manage_run(env, *argv):
+    """manage.py argv → its stdout, stderr, wall seconds and peak RSS (MB).
+
+    os.wait4 gives this child's own rusage: RUSAGE_CHILDREN's ru_maxrss is the largest of every child
+    so far (migrate, create_seller, celery inspect...), so a delta of it says nothing about this one."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        began = time.monotonic()
+        proc = subprocess.Popen([str(BIN / "python"), "manage.py", *argv], cwd=ROOT, env=env, stdout=out, stderr=err)
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:  # Ctrl-C or SIGTERM: do not leave it running
+            proc.kill()
+            proc.wait()
+            raise
+        seconds = time.monotonic() - began
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    if proc.returncode != 0:
+        raise BenchError(f"manage.py {' '.join(argv)} failed ({proc.returncode}):\n{stderr[-2000:]}")
+    return {"stdout": stdout, "stderr": stderr, "seconds": seconds, "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
 
 
 def database_reset():
@@ -249,7 +281,6 @@ def buyer_identifiers(i):
 
 def flags_plan(*, buyers, flags, sellers, rng):
     """Flags per seller index: every buyer flagged once, the rest skewed towards a few bad buyers."""
-    reasons = [code for code, share in REASONS for _ in range(share)]
     # Extra flags favour low-numbered buyers (density ~ 1/sqrt(i)): a few buyers collect many sellers.
     targets = list(range(buyers)) + [int(buyers * rng.random() ** 2) for _ in range(flags - buyers)]
     plan = {s: [] for s in range(sellers)}
@@ -262,9 +293,26 @@ def flags_plan(*, buyers, flags, sellers, rng):
             if rng.random() < 0.3:
                 buyer["phone"] = ids["phone"]
         plan[rng.randrange(sellers)].append(
-            {"buyer": buyer, "reason": rng.choice(reasons), "order_ref": f"BENCH-{n}", "note": "bench"}
+            {"buyer": buyer, "reason": rng.choice(REASON_POOL), "order_ref": f"BENCH-{n}", "note": "bench"}
         )
     return plan
+
+
+def new_buyer_flags(*, prefix, count, first, rng):
+    """`count` flags of new buyers, one each, as the import's CSV rows (IMPORT_COLUMNS), streamed: ~70%
+    the email alone, ~30% the email with a national-format phone (country DE), as sellers' exports have
+    them. Buyer n's phone is buyer_identifiers(first + n)'s."""
+    for n in range(count):
+        row = {"email": f"{prefix}-{n}@bench.example", "phone": "", "country": ""}
+        if rng.random() < 0.3:
+            row.update(phone="0" + buyer_identifiers(first + n)["phone"][3:], country="DE")
+        yield row | {"reason": rng.choice(REASON_POOL), "order_ref": f"{prefix.upper()}-{n}", "note": "bench"}
+
+
+def flag_body(row):
+    """A CSV row of new_buyer_flags() → the POST /api/v1/flags body (empty cells left out)."""
+    buyer = {k: row[k] for k in ("email", "phone", "country") if row[k]}
+    return {"buyer": buyer, "reason": row["reason"], "order_ref": row["order_ref"], "note": row["note"]}
 
 
 def decision_bodies(*, buyers, count, rng):
@@ -499,12 +547,69 @@ def bench_decisions(ctx):
     }
 
 
+def bench_single_flags(ctx):
+    """POST /api/v1/flags, one new buyer's flag per request: the write path a shop's checkout hook
+    takes, without the batch endpoint's amortisation. No target; reported."""
+    rows = new_buyer_flags(prefix="single", count=SINGLE_FLAG_BODIES, first=SINGLE_BUYERS_FROM, rng=random.Random(13))
+    bodies_path = RESULTS_DIR / "single-flag-bodies.jsonl"
+    with bodies_path.open("w") as handle:
+        handle.writelines(json.dumps(flag_body(row), separators=(",", ":")) + "\n" for row in rows)
+    log(f"wrk: single flags over {SINGLE_FLAG_BODIES} new buyers, {ctx.args.single_duration} s")
+    # wrk's thread count as the 4th argument: each thread posts its own slice of the file, no flag twice.
+    post = ("post", ctx.keys[0], str(bodies_path), str(ctx.args.wrk_threads))
+    flags = wrk(ctx, "/api/v1/flags", *post, duration=ctx.args.single_duration)
+    # 201: a new flag; 200: the same flag again (the file cycled) — both fine, non-2xx is not.
+    return flags | {"created": flags["statuses"].get("201", 0), "repeated": flags["statuses"].get("200", 0)}
+
+
+def bench_import(ctx):
+    """`manage.py import_flags` on --import-flags new buyers' flags (a seller's history arriving at
+    once), then on the same file again: the rerun must find every flag already there."""
+    path = RESULTS_DIR / "import-flags.csv"
+    count = ctx.args.import_flags
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=IMPORT_COLUMNS)
+        writer.writeheader()
+        writer.writerows(new_buyer_flags(prefix="import", count=count, first=IMPORT_BUYERS_FROM, rng=random.Random(17)))
+    seller = sql_value("SELECT id FROM blacklist_seller WHERE name = %s", ["Bench seller 1"])
+    log(f"manage.py import_flags: {count} new flags for seller {seller}")
+    first = import_run(ctx, seller, path, {"created": count, "existing": 0, "errors": 0})
+    log(f"imported at {first['flags_per_s']} flags/s; the same file again")
+    rerun = import_run(ctx, seller, path, {"created": 0, "existing": count, "errors": 0})
+    return {
+        "rows": count,
+        "seller_id": seller,
+        "first": first,
+        "rerun": rerun,
+        "target_flags_per_s": IMPORT_TARGET,
+        "target_ok": first["flags_per_s"] >= IMPORT_TARGET,
+    }
+
+
+def import_run(ctx, seller, path, expected):
+    """One `import_flags` run at its default --chunk, timed by the wall clock (Django's start included);
+    BenchError unless its counts are `expected` — a rerun that creates anything is not idempotent."""
+    run = manage_run(ctx.env, "import_flags", "--seller", str(seller), str(path))
+    counts = json.loads(run["stdout"].strip().splitlines()[-1])
+    if counts != expected:
+        raise BenchError(f"import_flags counted {counts}, expected {expected}:\n{run['stderr'][-2000:]}")
+    return {
+        "counts": counts,
+        "seconds": round(run["seconds"], 2),
+        "flags_per_s": round(sum(counts.values()) / run["seconds"], 1),
+        "peak_rss_mb": run["peak_rss_mb"],
+        "summary": run["stderr"].strip().splitlines()[-1] if run["stderr"].strip() else "",
+    }
+
+
 # Benchmarks run after the load, in this order. To add one: write `bench_<name>(ctx) -> dict`
 # (ctx has args, env, url, keys, worker, server, manage(*argv)) and register it here; its dict
 # lands under results["benchmarks"][name], and its "non2xx" and "socket_errors" keys count towards the
 # exit code.
 BENCHMARKS = {
     "decisions": bench_decisions,
+    "single_flags": bench_single_flags,
+    "import": bench_import,
 }
 
 
@@ -576,6 +681,12 @@ def run(args):
     return results
 
 
+def failures(results):
+    """(non-2xx answers, requests without an answer) over every benchmark: what the exit code counts."""
+    done = results["benchmarks"].values()
+    return sum(b.get("non2xx", 0) for b in done), sum(b.get("socket_errors", 0) for b in done)
+
+
 def report(results):
     ing, sc = results["ingestion"], results["scoring"]
     rows = [
@@ -613,11 +724,46 @@ def report(results):
                 f"{d['ratio']:.2f}",
                 f"target ≥ {RATIO_TARGET} — {'OK' if d['ratio_ok'] else 'BELOW'}",
             ),
-            ("non-2xx answers", str(d["non2xx"]), "target 0 — " + ("OK" if d["non2xx"] == 0 else "FAIL")),
+        ]
+    sf = results["benchmarks"].get("single_flags")
+    if sf:
+        rows.append(
+            (
+                "single flags req/s",
+                f"{sf['req_per_s']:.0f}",
+                f"p50 {sf['p50_ms']} ms · p99 {sf['p99_ms']} ms · {sf['gunicorn_cpu_ms_per_request']} ms CPU/req · "
+                f"{sf['created']} created, {sf['repeated']} repeats — reported (no target)",
+            )
+        )
+    i = results["benchmarks"].get("import")
+    if i:
+        first, rerun = i["first"], i["rerun"]
+        rows += [
+            (
+                "import (new flags)",
+                f"{first['flags_per_s']:.0f} flags/s",
+                f"{i['rows']} rows in {first['seconds']} s; target ≥ {IMPORT_TARGET:,} flags/s — "
+                + ("OK" if i["target_ok"] else "BELOW"),
+            ),
+            (
+                "import rerun (all there)",
+                f"{rerun['flags_per_s']:.0f} flags/s",
+                f"{rerun['seconds']} s; {rerun['counts']['existing']} already there, 0 created",
+            ),
+            (
+                "import peak RSS",
+                f"{first['peak_rss_mb']} MB",
+                f"rerun {rerun['peak_rss_mb']} MB; the file is streamed: flat, whatever its size",
+            ),
+        ]
+    if any("non2xx" in b for b in results["benchmarks"].values()):
+        non2xx, socket_errors = failures(results)
+        rows += [
+            ("non-2xx answers", str(non2xx), "all wrk runs; target 0 — " + ("OK" if non2xx == 0 else "FAIL")),
             (
                 "socket errors",
-                str(d["socket_errors"]),
-                "connect/read/write/timeout — " + ("OK" if not d["socket_errors"] else "FAIL"),
+                str(socket_errors),
+                "connect/read/write/timeout — " + ("OK" if not socket_errors else "FAIL"),
             ),
         ]
     width = max(len(r[0]) for r in rows)
@@ -649,6 +795,8 @@ def parse_args(argv):
     p.add_argument("--duration", type=int, default=20, help="seconds per measured wrk run")
     p.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured wrk traffic before each run")
     p.add_argument("--score-timeout", type=int, default=900)
+    p.add_argument("--single-duration", type=int, default=10, help="seconds of wrk on POST /api/v1/flags")
+    p.add_argument("--import-flags", type=int, default=100_000, help="rows of the CSV for manage.py import_flags")
     return p.parse_args(argv)
 
 
@@ -669,8 +817,7 @@ def main(argv=None):
     out = RESULTS_DIR / "latest.json"
     out.write_text(json.dumps(results, indent=2, default=str) + "\n")
     log(f"results written to {out.relative_to(ROOT)}")
-    non2xx = sum(b.get("non2xx", 0) for b in results["benchmarks"].values())
-    socket_errors = sum(b.get("socket_errors", 0) for b in results["benchmarks"].values())
+    non2xx, socket_errors = failures(results)
     if non2xx or socket_errors:
         log(f"FAILED: {non2xx} non-2xx answers, {socket_errors} requests without an answer")
         return 1

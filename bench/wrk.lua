@@ -2,8 +2,12 @@
 --
 --   wrk ... -s bench/wrk.lua URL -- get
 --       GET the URL's path (the floor: /healthz).
---   wrk ... -s bench/wrk.lua URL -- post <api key> <bodies file>
+--   wrk ... -s bench/wrk.lua URL -- post <api key> <bodies file> [<threads>]
 --       POST one JSON body per line of <bodies file>, cycling, with `Authorization: Bearer <api key>`.
+--       With <threads> (wrk's -t), thread i starts at the i-th of <threads> equal slices of the file,
+--       so no body is sent twice before some thread has sent its whole slice (flags: each request a
+--       new flag). Without it, thread i starts 7919 × i lines in and reaches thread i+1's start after
+--       7919 requests, whatever the file's size.
 --
 -- Every response's status is counted per thread; done() prints one line
 --   BENCH_JSON {...}
@@ -44,8 +48,13 @@ function init(args)
   else
     requests = { wrk.format("GET", nil, { ["Accept"] = "application/json" }) }
   end
-  -- Threads start at different offsets so they do not ask for the same buyers in lockstep.
-  next_index = (id * 7919) % #requests + 1
+  local slices = tonumber(args[4])
+  if mode == "post" and slices then
+    next_index = math.floor(id * #requests / slices) % #requests + 1
+  else
+    -- Threads start at different offsets so they do not ask for the same buyers in lockstep.
+    next_index = (id * 7919) % #requests + 1
+  end
 end
 
 function request()

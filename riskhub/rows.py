@@ -7,6 +7,8 @@ turned into model instances here, through the same converters the ORM applies (J
 SQLite's dates and UUIDs), so callers cannot tell the difference.
 """
 
+import functools
+
 from django.db import connection, models
 
 
@@ -63,6 +65,28 @@ def insert_many(model, fields, rows, *, ignore_conflicts=False, update_conflicts
     """
     if not rows:
         return []
+    columns, sql = _insert_sql(connection.vendor, model, tuple(fields), ignore_conflicts, update_conflicts, returning)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                sql, [_prepared(f, column) for f, column in zip(columns, zip(*rows, strict=True), strict=True)]
+            )
+            return cursor.fetchall() if returning else []
+        params = [[f.get_db_prep_save(v, connection) for f, v in zip(columns, row, strict=True)] for row in rows]
+        if not returning:
+            cursor.executemany(sql, params)
+            return []
+        found = []
+        for values in params:
+            cursor.execute(sql, values)
+            found += cursor.fetchall()
+        return found
+
+
+@functools.cache
+def _insert_sql(vendor, model, fields, ignore_conflicts, update_conflicts, returning):
+    """(fields, INSERT statement) for insert_many, built once per shape: a single flag's request
+    makes five of them."""
     qn = connection.ops.quote_name
     columns = [model._meta.get_field(name) for name in fields]
     names = [qn(f.column) for f in columns]
@@ -73,22 +97,10 @@ def insert_many(model, fields, rows, *, ignore_conflicts=False, update_conflicts
         conflict = f" ON CONFLICT ({names[0]}) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in names[1:])
     back = f" RETURNING {', '.join(qn(model._meta.get_field(n).column) for n in returning)}" if returning else ""
     head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608 - names, not values
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in columns)
-            values = [_prepared(f, column) for f, column in zip(columns, zip(*rows, strict=True), strict=True)]
-            cursor.execute(f"{head}SELECT * FROM unnest({arrays}){conflict}{back}", values)
-            return cursor.fetchall() if returning else []
-        params = [[f.get_db_prep_save(v, connection) for f, v in zip(columns, row, strict=True)] for row in rows]
-        sql = f"{head}VALUES ({placeholders(columns)}){conflict}{back}"
-        if not returning:
-            cursor.executemany(sql, params)
-            return []
-        found = []
-        for values in params:
-            cursor.execute(sql, values)
-            found += cursor.fetchall()
-        return found
+    if vendor == "postgresql":
+        arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in columns)
+        return columns, f"{head}SELECT * FROM unnest({arrays}){conflict}{back}"  # noqa: S608
+    return columns, f"{head}VALUES ({placeholders(columns)}){conflict}{back}"
 
 
 # Fields whose Python values psycopg sends as they are: their get_db_prep_save is the identity on

@@ -14,7 +14,7 @@ from scoring import services
 
 @shared_task(name=SCORE_TASK, **RETRY_TRANSIENT)
 def score_buyers(buyer_ids):
-    return services.score_recompute(buyer_ids=buyer_ids)
+    return services.score_recompute(buyer_ids=buyer_ids, marked_only=True)
 
 
 @shared_task(**RETRY_TRANSIENT)

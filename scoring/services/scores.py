@@ -89,11 +89,15 @@ def _reason_from_json(code, r):
     )
 
 
-def score_recompute(*, buyer_ids, now=None, rules=None):
+def score_recompute(*, buyer_ids, now=None, rules=None, marked_only=False):
     """Relink, then rebuild the scores of these buyers from their flags (idempotent); returns how many.
 
     Per chunk:
-    1. Note each buyer's "needs score" mark as it is now.
+    1. Note each buyer's "needs score" mark as it is now. With `marked_only` (the score task),
+       leave out the buyers without one: every change of evidence marks its buyers before it
+       sends their task, so an unmarked buyer was rescored after its last change by an earlier
+       task. Under ingestion a buyer named in many batches has several tasks queued, and only
+       the first of them has anything to do.
     2. Relink the region around the buyers (blacklist.services.links): links may have been
        corroborated or weakened since; this yields the buyers whose score can have moved (the
        marks of those it changed are the ones it wrote). A buyer the relink creates starts with
@@ -114,6 +118,10 @@ def score_recompute(*, buyer_ids, now=None, rules=None):
         # The marks are read before the relink: a writer committing after this read leaves a newer
         # mark, which the compare-and-clear below keeps, so its change is relinked next round.
         before = dict(Buyer.objects.filter(pk__in=chunk).values_list("pk", "needs_score_since"))
+        if marked_only:
+            chunk = [pk for pk in chunk if before.get(pk) is not None]
+            if not chunk:
+                continue
         affected, relinked = buyers_relink(buyer_ids=chunk, carry=_carry_scores)
         marks = {pk: relinked[pk] if pk in relinked else before.get(pk) for pk in affected}
         voices, expired = _voices_by_buyer(list(marks))

@@ -57,3 +57,14 @@ def test_chunks_of_many_buyers_share_one_mark_and_all_clear(seller_a):
     assert score_recompute(buyer_ids=[b.pk for b in buyers]) == 30
     assert not Buyer.objects.filter(needs_score_since__isnull=False).exists()
     assert BuyerScore.objects.filter(buyer__in=buyers).count() == 30
+
+
+def test_the_score_task_s_recompute_leaves_out_buyers_already_rescored_since_their_mark(seller_a, seller_b):
+    buyer = _flagged(seller_a, "q@example.com")
+    assert score_recompute(buyer_ids=[buyer.pk], marked_only=True) == 1  # the first queued task
+    written = BuyerScore.objects.get(buyer=buyer).computed_at
+    assert score_recompute(buyer_ids=[buyer.pk], marked_only=True) == 0  # a second one: nothing new
+    assert BuyerScore.objects.get(buyer=buyer).computed_at == written
+    _flagged(seller_b, "q@example.com", ref="R-2")  # new evidence marks the buyer again
+    assert score_recompute(buyer_ids=[buyer.pk], marked_only=True) == 1
+    assert BuyerScore.objects.get(buyer=buyer).reporting_sellers == 2
