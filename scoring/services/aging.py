@@ -7,7 +7,6 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from blacklist.lifecycle import flags_mark_buyers
@@ -58,11 +57,15 @@ def flags_expire(*, now=None, chunk=5000):
     return expired
 
 
-def _buyer_id_chunks(buyers, chunk):
-    """Keyset pagination over buyer ids: bounded memory for any table size."""
+def _buyer_id_chunks(rows, column, chunk):
+    """The distinct `column` values (buyer ids) of `rows`, ascending, `chunk` at a time: keyset
+    pagination, so memory is bounded and each page starts where the last one ended, in the index
+    on `column`. (A page of buyers filtered by a correlated EXISTS over their identifiers
+    re-read the identifiers from the first buyer on every page: quadratic in the table size.)"""
     last = 0
     while True:
-        ids = list(buyers.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:chunk])
+        page = rows.filter(**{f"{column}__gt": last}).order_by(column).values_list(column, flat=True)
+        ids = list(page.distinct()[:chunk])
         if not ids:
             return
         yield ids
@@ -78,19 +81,19 @@ def score_rescore(*, buyer_ids=None, seller_ids=None, inline=False, chunk=CHUNK,
        recompute in this process (`inline`) or enqueue one task per chunk for the workers.
     Returns how many buyers were requested.
     """
-    buyers = Buyer.objects.all()
-    if buyer_ids is not None:
-        buyers = buyers.filter(pk__in=list(buyer_ids))
     flags = None
     if seller_ids is not None:
         flags = FlagIdentifier.objects.filter(flag__seller_id__in=list(seller_ids))
     elif buyer_ids is None:
         flags = FlagIdentifier.objects.filter(flag__status__in=COUNTING_STATUSES)
-    if flags is not None:
-        named = Identifier.objects.filter(buyer=OuterRef("pk"), pk__in=flags.values("identifier_id"))
-        buyers = buyers.filter(Exists(named))
+    if flags is not None:  # the buyers holding an identifier those flags name
+        rows, column = Identifier.objects.filter(pk__in=flags.values("identifier_id")), "buyer_id"
+        if buyer_ids is not None:
+            rows = rows.filter(buyer_id__in=list(buyer_ids))
+    else:
+        rows, column = Buyer.objects.filter(pk__in=list(buyer_ids)), "pk"
     total = 0
-    for ids in _buyer_id_chunks(buyers, chunk):
+    for ids in _buyer_id_chunks(rows, column, chunk):
         if inline:
             score_recompute(buyer_ids=ids)
         else:
