@@ -68,9 +68,7 @@ class FlagSubmitApi(APIView):
         description="Idempotent on seller + buyer + reason + order_ref: a repeat answers 200 with the existing flag.",
     )
     def post(self, request):
-        data = FlagInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        flag, created = _submit(request.user, data.validated_data)
+        flag, created = _submit(request.user, flag_input(request.data))  # the serializer's validation
         return Response(
             FlagOutputSerializer(flag).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
