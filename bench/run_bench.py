@@ -25,6 +25,7 @@ import os
 import platform
 import random
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -217,16 +218,36 @@ def start_gunicorn(env, args):
     return server, url
 
 
-def start_worker(env):
-    # -B: beat in the same process, as in production (its sweep is the safety net for lost tasks).
-    argv = [str(BIN / "celery"), "-A", "riskhub", "worker", "-B", "--loglevel=WARNING"]
-    worker = Process("celery-worker", [*argv, "-s", str(RESULTS_DIR / "celerybeat-schedule")], env)
+# The Celery topology: "split" is the one docs/scaling.md recommends, a worker on `scoring` (fresh
+# flags' score tasks) and one on `mail,maintenance` (bulk score batches, periodic jobs), so a fresh
+# flag never waits behind a batch's scoring; "all" is one worker on every queue.
+CELERY_TOPOLOGIES = {
+    "split": [("scoring", ["-Q", "scoring", "-c", "1"]), ("background", ["-Q", "mail,maintenance", "-c", "1", "-B"])],
+    "all": [("all", ["-B"])],
+}
+
+
+def start_workers(env, topology):
+    """The Celery workers of `topology`, each answering a ping. -B: beat in one of them, as in
+    production (its sweep is the safety net for lost tasks)."""
+    workers = []
+    for name, extra in CELERY_TOPOLOGIES[topology]:
+        argv = [str(BIN / "celery"), "-A", "riskhub", "worker", "-n", f"{name}@%h", "--loglevel=WARNING", *extra]
+        if "-B" in extra:
+            argv += ["-s", str(RESULTS_DIR / "celerybeat-schedule")]
+        workers.append(Process(f"celery-{name}", argv, env))
+    for (name, _), worker in zip(CELERY_TOPOLOGIES[topology], workers, strict=True):
+        wait_ping(env, worker, f"{name}@{socket.gethostname()}")
+    return workers
+
+
+def wait_ping(env, worker, node):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if not worker.alive():
-            raise BenchError(f"the celery worker exited early:\n{worker.log_tail()}")
+            raise BenchError(f"the celery worker {node} exited early:\n{worker.log_tail()}")
         ping = subprocess.run(
-            [str(BIN / "celery"), "-A", "riskhub", "inspect", "ping", "--timeout", "2"],
+            [str(BIN / "celery"), "-A", "riskhub", "inspect", "ping", "--timeout", "2", "-d", node],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -234,9 +255,9 @@ def start_worker(env):
             check=False,
         )
         if ping.returncode == 0 and "pong" in ping.stdout:
-            return worker
+            return
         time.sleep(1)
-    raise BenchError(f"the celery worker did not answer a ping within 60 s:\n{worker.log_tail()}")
+    raise BenchError(f"the celery worker {node} did not answer a ping within 60 s:\n{worker.log_tail()}")
 
 
 def wait_http(url, process, timeout=60):
@@ -429,6 +450,10 @@ def freshness_probe(ctx, stop):
     return lags
 
 
+def workers_cpu(ctx):
+    return sum(worker.cpu_seconds() for worker in ctx.workers)
+
+
 def wait_scored(ctx, ingest_began, worker_cpu_before, timeout):
     """Poll PostgreSQL until no buyer is marked as needing a score.
 
@@ -444,8 +469,9 @@ def wait_scored(ctx, ingest_began, worker_cpu_before, timeout):
             break
         if time.monotonic() > deadline:
             raise BenchError(f"{left} buyers still unscored after {timeout} s")
-        if not ctx.worker.alive():
-            raise BenchError(f"the celery worker died:\n{ctx.worker.log_tail()}")
+        for worker in ctx.workers:
+            if not worker.alive():
+                raise BenchError(f"a celery worker died:\n{worker.log_tail()}")
         time.sleep(0.25)
     finished = time.monotonic()
     buyers = sql_value("SELECT count(*) FROM identity_buyer")
@@ -458,7 +484,7 @@ def wait_scored(ctx, ingest_began, worker_cpu_before, timeout):
         "scored": scored,
         "after_ingestion_s": round(finished - ingest_done, 2),
         "from_first_flag_s": round(finished - ingest_began, 2),
-        "worker_cpu_s": round(ctx.worker.cpu_seconds() - worker_cpu_before, 2),
+        "worker_cpu_s": round(workers_cpu(ctx) - worker_cpu_before, 2),
     }
 
 
@@ -620,7 +646,7 @@ BENCHMARKS = {
 class Context:
     def __init__(self, args, env):
         self.args, self.env = args, env
-        self.url, self.keys, self.server, self.worker = None, [], None, None
+        self.url, self.keys, self.server, self.workers = None, [], None, []
         self.probe_keys = ()
         self.wrk = "wrk"
 
@@ -646,7 +672,7 @@ def run(args):
             "worker_class": "gthread" if args.threads > 1 else "sync",
             "threads": max(args.threads, 1),
         },
-        "celery_worker": "celery -A riskhub worker (default prefork pool, concurrency = CPUs)",
+        "celery_workers": {name: " ".join(extra) for name, extra in CELERY_TOPOLOGIES[args.celery]},
         "wrk": {"threads": args.wrk_threads, "connections": args.connections, "duration_s": args.duration},
     }
     try:
@@ -659,10 +685,10 @@ def run(args):
         ctx.probe_keys = (flagger, asker)
         log("starting gunicorn and the celery worker")
         ctx.server, ctx.url = start_gunicorn(env, args)
-        ctx.worker = start_worker(env)
+        ctx.workers = start_workers(env, args.celery)
         plan = flags_plan(buyers=args.buyers, flags=args.flags, sellers=args.sellers, rng=random.Random(42))
         log(f"loading {args.flags} flags on {args.buyers} buyers in batches of {args.batch}")
-        worker_cpu = ctx.worker.cpu_seconds()
+        worker_cpu = workers_cpu(ctx)
         results["ingestion"], began = load_flags(ctx, plan)
         log(f"ingested at {results['ingestion']['flags_per_s']} flags/s; waiting for the worker to score every buyer")
         results["scoring"] = wait_scored(ctx, began, worker_cpu, timeout=args.score_timeout)
@@ -675,7 +701,7 @@ def run(args):
             log(f"benchmark: {name}")
             results["benchmarks"][name] = BENCHMARKS[name](ctx)
     finally:
-        for process in (ctx.server, ctx.worker):
+        for process in (ctx.server, *ctx.workers):
             if process is not None:
                 process.stop()
         log("processes stopped")
@@ -797,6 +823,7 @@ def parse_args(argv):
     p.add_argument("--decision-buyers", type=int, default=5000, help="distinct buyers the decision bodies cycle over")
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     p.add_argument("--threads", type=int, default=1, help="> 1: gunicorn --worker-class gthread --threads N")
+    p.add_argument("--celery", choices=list(CELERY_TOPOLOGIES), default="split", help="the Celery workers' queues")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--wrk-threads", type=int, default=2)
     p.add_argument("--connections", type=int, default=32)

@@ -66,4 +66,5 @@ def test_a_batch_costs_a_fixed_number_of_statements(seller_a):
             flag_submit_many(seller=seller_a.seller, items=items(size, prefix=f"s{size}"))
         counts.append(len(queries))
     if connection.vendor == "postgresql":  # SQLite splits big inserts by its variable limit
-        assert counts[0] == counts[1] <= 16, counts
+        # the transaction (a savepoint in a test), the lock, 2 reads, a savepoint around 2 inserts, 3 inserts, 1 mark
+        assert counts[0] == counts[1] <= 13, counts
