@@ -1,7 +1,7 @@
 """`make bench`: riskhub's production processes under load, on this machine.
 
 1. A fresh PostgreSQL database (riskhub_bench, dropped and migrated) and Redis DB 14 (flushed).
-2. The production processes: `gunicorn riskhub.wsgi -w 2` and `celery -A riskhub worker`.
+2. The production processes: `gunicorn riskhub.wsgi -w 2` and the Celery workers (CELERY_TOPOLOGIES).
 3. Sellers from `manage.py create_seller`; 5,000 buyers / 15,000 flags loaded through
    POST /api/v1/flags/batch (batches of 500) → batch ingestion flags/s.
 4. Wait until the worker has scored every buyer (no `needs_score_since` left) → scoring time.
@@ -683,7 +683,7 @@ def run(args):
         log(f"creating {args.sellers} sellers (+2 freshness probes) with manage.py create_seller")
         *ctx.keys, flagger, asker = create_sellers(env, args.sellers + 2)
         ctx.probe_keys = (flagger, asker)
-        log("starting gunicorn and the celery worker")
+        log(f"starting gunicorn and the celery workers ({args.celery})")
         ctx.server, ctx.url = start_gunicorn(env, args)
         ctx.workers = start_workers(env, args.celery)
         plan = flags_plan(buyers=args.buyers, flags=args.flags, sellers=args.sellers, rng=random.Random(42))
