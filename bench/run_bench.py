@@ -714,6 +714,11 @@ def failures(results):
     return sum(b.get("non2xx", 0) for b in done), sum(b.get("socket_errors", 0) for b in done)
 
 
+def _latency_cpu(w):
+    """A wrk run's latency and gunicorn CPU, as the table prints them."""
+    return f"p50 {w['p50_ms']} ms · p99 {w['p99_ms']} ms · {w['gunicorn_cpu_ms_per_request']} ms CPU/req"
+
+
 def report(results):
     ing, sc = results["ingestion"], results["scoring"]
     rows = [
@@ -741,7 +746,7 @@ def report(results):
             (
                 "decisions req/s",
                 f"{dec['req_per_s']:.0f}",
-                f"p50 {dec['p50_ms']} ms · p99 {dec['p99_ms']} ms · {dec['gunicorn_cpu_ms_per_request']} ms CPU/req",
+                _latency_cpu(dec),
             ),
             (
                 "decisions p99",
@@ -751,7 +756,7 @@ def report(results):
             (
                 "floor (GET /healthz) req/s",
                 f"{fl['req_per_s']:.0f}",
-                f"p50 {fl['p50_ms']} ms · p99 {fl['p99_ms']} ms · {fl['gunicorn_cpu_ms_per_request']} ms CPU/req",
+                _latency_cpu(fl),
             ),
             (
                 "decisions / floor",
@@ -765,8 +770,7 @@ def report(results):
             (
                 "single flags req/s",
                 f"{sf['req_per_s']:.0f}",
-                f"p50 {sf['p50_ms']} ms · p99 {sf['p99_ms']} ms · {sf['gunicorn_cpu_ms_per_request']} ms CPU/req · "
-                f"{sf['created']} created, {sf['repeated']} repeats — reported (no target)",
+                f"{_latency_cpu(sf)} · {sf['created']} created, {sf['repeated']} repeats — reported (no target)",
             )
         )
     i = results["benchmarks"].get("import")
