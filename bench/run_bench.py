@@ -11,8 +11,8 @@
    "single_flags" runs wrk against POST /api/v1/flags, a new buyer's flag per request. "import" times
    `manage.py import_flags` on a CSV of new buyers' flags, then again on the same file (all already there).
 6. A table on stdout, the same as JSON in bench/results/latest.json. Exit 1 on any non-2xx answer
-   (or a request wrk got no answer for); the decisions/floor ratio and import targets are reported,
-   not enforced. A rerun of the import that creates anything fails the bench.
+   (or a request wrk got no answer for); the throughput and latency targets are reported, not
+   enforced. A rerun of the import that creates anything fails the bench.
 
 The processes are always stopped at the end, also on Ctrl-C or SIGTERM.
 """
@@ -227,10 +227,10 @@ CELERY_TOPOLOGIES = {
 }
 
 
-def start_workers(env, topology):
-    """The Celery workers of `topology`, each answering a ping. -B: beat in one of them, as in
-    production (its sweep is the safety net for lost tasks)."""
-    workers = []
+def start_workers(env, topology, workers):
+    """Start the Celery workers of `topology` into `workers` (so the caller stops every one that
+    started, even if a later one fails) and wait until each answers a ping. -B: beat in one of
+    them, as in production (its sweep is the safety net for lost tasks)."""
     for name, extra in CELERY_TOPOLOGIES[topology]:
         argv = [str(BIN / "celery"), "-A", "riskhub", "worker", "-n", f"{name}@%h", "--loglevel=WARNING", *extra]
         if "-B" in extra:
@@ -238,7 +238,6 @@ def start_workers(env, topology):
         workers.append(Process(f"celery-{name}", argv, env))
     for (name, _), worker in zip(CELERY_TOPOLOGIES[topology], workers, strict=True):
         wait_ping(env, worker, f"{name}@{socket.gethostname()}")
-    return workers
 
 
 def wait_ping(env, worker, node):
@@ -630,7 +629,7 @@ def import_run(ctx, seller, path, expected):
 
 
 # Benchmarks run after the load, in this order. To add one: write `bench_<name>(ctx) -> dict`
-# (ctx has args, env, url, keys, worker, server, manage(*argv)) and register it here; its dict
+# (ctx has args, env, url, keys, workers, server, manage(*argv)) and register it here; its dict
 # lands under results["benchmarks"][name], and its "non2xx" and "socket_errors" keys count towards the
 # exit code.
 BENCHMARKS = {
@@ -685,7 +684,7 @@ def run(args):
         ctx.probe_keys = (flagger, asker)
         log(f"starting gunicorn and the celery workers ({args.celery})")
         ctx.server, ctx.url = start_gunicorn(env, args)
-        ctx.workers = start_workers(env, args.celery)
+        start_workers(env, args.celery, ctx.workers)
         plan = flags_plan(buyers=args.buyers, flags=args.flags, sellers=args.sellers, rng=random.Random(42))
         log(f"loading {args.flags} flags on {args.buyers} buyers in batches of {args.batch}")
         worker_cpu = workers_cpu(ctx)
