@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from blacklist.models import FlagStatus, ReasonKind
 from blacklist.selectors import EXPORT_FIELDS, flags_export, flags_of, reasons_all
 from blacklist.serializers import FlagInputSerializer, choice, flag_input, flag_input_item
-from blacklist.services.flags import flag_retract, flag_submit, flag_submit_many
+from blacklist.services.flags import flag_retract, flag_submit_many
 from riskhub.db import retried
 from riskhub.errors import Conflict, TemporarilyUnavailable, error_body, flatten_detail
 from riskhub.pagination import CursorPage
@@ -41,17 +41,10 @@ class FlagOutputSerializer(serializers.Serializer):
     note = serializers.CharField()
 
 
-def _submit(seller, data):
-    return retried(
-        lambda: flag_submit(
-            seller=seller,
-            identifiers=data["buyer"]["identifiers"],
-            reason=data["reason"],
-            order_ref=data["order_ref"],
-            occurred_at=data.get("occurred_at"),
-            note=data.get("note", ""),
-        )
-    )
+def _submit(seller, item):
+    """(flag, created) for one validated flag (a FlagInput), retried on contention (riskhub.db)."""
+    [answer] = retried(lambda: flag_submit_many(seller=seller, items=[item]))
+    return answer
 
 
 class FlagSubmitApi(APIView):
@@ -68,7 +61,7 @@ class FlagSubmitApi(APIView):
         description="Idempotent on seller + buyer + reason + order_ref: a repeat answers 200 with the existing flag.",
     )
     def post(self, request):
-        flag, created = _submit(request.user, flag_input(request.data))  # the serializer's validation
+        flag, created = _submit(request.user, flag_input_item(flag_input(request.data)))
         return Response(
             FlagOutputSerializer(flag).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
@@ -194,7 +187,7 @@ def _submitted(flag, created):
 
 def _submitted_alone(seller, item):
     try:
-        [(flag, created)] = retried(lambda: flag_submit_many(seller=seller, items=[item]))
+        flag, created = _submit(seller, item)
     except TemporarilyUnavailable as exc:
         return {"status": exc.status, "error": exc.as_dict()}
     return _submitted(flag, created)
