@@ -10,7 +10,7 @@ It only ever answers for input the serializer accepts: at the first sign of trou
 or missing field, a type it does not take as is, any ValidationError) it returns None, and the
 caller runs the real serializer, which produces the error details. So the accepted input and its
 validated data are the serializer's, and every error is the serializer's own.
-tests/api/test_decision_input.py checks the two agree on generated input.
+tests/api/test_decision_view.py checks the two agree on generated input.
 """
 
 import re
