@@ -8,7 +8,7 @@ from django.utils import timezone
 from identity.marks import buyers_mark, graph_lock_shared
 from identity.models import Buyer, Identifier, LinkSeverance
 from riskhub.errors import ApplicationError, NotFound
-from riskhub.rows import insert_many, placeholders
+from riskhub.rows import any_of, copy_in_new
 
 
 class LinkError(ApplicationError):
@@ -24,8 +24,10 @@ def identifiers_resolve(*, identifiers):
     on the same new digest collide on its unique index; the loser's savepoint rolls back and it
     retries, now finding the winner's row. Must run inside a transaction. A fixed number of
     statements whatever the count: one read, and for the unknown ones a buyer insert and an
-    identifier insert (riskhub.rows.insert_many).
-    Returns {digest: IdentifierRow(id, buyer_id)}.
+    identifier insert (riskhub.rows.copy_in_new). A new identifier's buyer is created marked as
+    needing a score (identity.marks): the caller is about to file evidence about it.
+    Returns {digest: IdentifierRow(id, buyer_id, new)}; `new` for the identifiers (and buyers)
+    this call created.
     """
     wanted = {i.digest: i.kind for i in identifiers}
     for attempt in range(3):
@@ -45,27 +47,26 @@ def identifiers_resolve(*, identifiers):
 
 def _identifiers_found(digests):
     # Written out (riskhub.rows): the ORM's compilation cost more than the lookup itself.
-    sql = f"SELECT digest, id, buyer_id FROM identity_identifier WHERE digest IN ({placeholders(digests)})"  # noqa: S608
+    condition, params = any_of("digest", digests)
     with connection.cursor() as cursor:
-        cursor.execute(sql, digests)
+        cursor.execute(f"SELECT digest, id, buyer_id FROM identity_identifier WHERE {condition}", params)  # noqa: S608
         return {digest: IdentifierRow(pk, buyer) for digest, pk, buyer in cursor.fetchall()}
 
 
 class IdentifierRow(NamedTuple):
     id: int
     buyer_id: int
+    new: bool = False
 
 
 def _identifiers_create(kinds):
-    """New identifiers, each with a new buyer of its own: {digest: IdentifierRow}."""
+    """New identifiers, each with a new buyer of its own, marked: {digest: IdentifierRow}."""
     now = timezone.now()
     # Every new buyer is alike (no identifiers yet), so which one goes with which digest is free.
-    buyers = [pk for (pk,) in insert_many(Buyer, ("created_at",), [(now,)] * len(kinds), returning=("id",))]
+    buyers = copy_in_new(Buyer, ("created_at", "needs_score_since"), [(now, now)] * len(kinds))
     rows = [(digest, kind, buyer, False, now) for (digest, kind), buyer in zip(kinds.items(), buyers, strict=True)]
-    created = insert_many(
-        Identifier, ("digest", "kind", "buyer", "is_hub", "created_at"), rows, returning=("digest", "id", "buyer")
-    )
-    return {digest: IdentifierRow(pk, buyer) for digest, pk, buyer in created}
+    ids = copy_in_new(Identifier, ("digest", "kind", "buyer", "is_hub", "created_at"), rows)
+    return {digest: IdentifierRow(pk, buyer, new=True) for (digest, _, buyer, _, _), pk in zip(rows, ids, strict=True)}
 
 
 def link_sever(*, a, b, actor, note=""):

@@ -7,6 +7,7 @@ turned into model instances here, through the same converters the ORM applies (J
 SQLite's dates and UUIDs), so callers cannot tell the difference.
 """
 
+import contextlib
 import functools
 
 from django.db import connection, models
@@ -21,6 +22,17 @@ def select_list(model, alias):
 def placeholders(values):
     """`%s, %s, ...` for an IN list (portable: PostgreSQL and SQLite)."""
     return ", ".join(["%s"] * len(values))
+
+
+def any_of(column, values):
+    """(SQL, params) for "`column` is one of these text `values`". On PostgreSQL one array
+    parameter, `column = ANY(%s::text[])`: the statement's text is the same whatever the count, so
+    psycopg parses it once (splitting a thousand-placeholder IN list cost more client CPU than
+    the lookup itself) and the server can prepare it. Elsewhere an IN list."""
+    values = list(values)
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s::text[])", [values]
+    return f"{column} IN ({placeholders(values)})", values
 
 
 _converters = {}
@@ -82,6 +94,86 @@ def insert_many(model, fields, rows, *, ignore_conflicts=False, update_conflicts
             cursor.execute(sql, values)
             found += cursor.fetchall()
         return found
+
+
+def copy_in(model, fields, rows):
+    """Append `rows` (tuples of `fields` values) to `model`'s table, with no conflict handling: a
+    row that breaks a unique constraint makes the whole call an IntegrityError (the caller's
+    savepoint decides what happens next).
+
+    The bulk write paths' appends. On PostgreSQL the rows stream in one binary COPY, each value
+    encoded by psycopg's C dumpers for the column's own type: for a 500-flag batch that is a
+    tenth of the client CPU of building the arrays `insert_many`'s unnest takes, and even a
+    single row is quicker than an INSERT (docs/benchmarks.md). Elsewhere (SQLite under `make
+    run`) the rows go through `insert_many`. Values are prepared as `insert_many` prepares them.
+    The COPY goes through Django's cursor wrappers, so query logging and execute wrappers see it
+    like any statement.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        insert_many(model, fields, rows)
+        return
+    columns, sql = _copy_sql(model, tuple(fields))
+    converted = [_prepared(f, column) for f, column in zip(columns, zip(*rows, strict=True), strict=True)]
+    prepared = list(zip(*converted, strict=True))
+    with connection.cursor() as cursor:
+        types = _column_types(cursor, model, tuple(f.column for f in columns))
+
+        def copy(sql, params, many, context):
+            connection.validate_no_broken_transaction()
+            with connection.wrap_database_errors, cursor.cursor.copy(sql) as stream:
+                stream.set_types(types)
+                for row in prepared:
+                    stream.write_row(row)
+
+        logged = cursor.debug_sql(sql, None) if hasattr(cursor, "debug_sql") else contextlib.nullcontext()
+        with logged:
+            cursor._execute_with_wrappers(sql, None, False, copy)
+
+
+def copy_in_new(model, fields, rows):
+    """`copy_in` for rows the database numbers: returns their new primary keys, in `rows`' order.
+    On PostgreSQL the keys are drawn from the table's sequence first (one statement), then sent
+    with the rows; elsewhere the rows go through `insert_many` one by one with RETURNING."""
+    if not rows:
+        return []
+    pk = model._meta.pk
+    if connection.vendor != "postgresql":
+        return [key for (key,) in insert_many(model, fields, rows, returning=(pk.name,))]
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk.column, len(rows)]
+        )
+        keys = [key for (key,) in cursor.fetchall()]
+    copy_in(model, (pk.name, *fields), [(key, *row) for key, row in zip(keys, rows, strict=True)])
+    return keys
+
+
+@functools.cache
+def _copy_sql(model, fields):
+    qn = connection.ops.quote_name
+    columns = [model._meta.get_field(name) for name in fields]
+    names = ", ".join(qn(f.column) for f in columns)
+    return columns, f"COPY {qn(model._meta.db_table)} ({names}) FROM STDIN (FORMAT BINARY)"
+
+
+_types = {}
+
+
+def _column_types(cursor, model, columns):
+    """The type OIDs of these columns, as the server has them (binary COPY sends each value in its
+    column's exact type), read once per process and table."""
+    table = model._meta.db_table
+    if table not in _types:
+        cursor.execute(
+            "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
+            "AND NOT attisdropped",
+            [connection.ops.quote_name(table)],
+        )
+        _types[table] = dict(cursor.fetchall())
+    return [_types[table][name] for name in columns]
 
 
 @functools.cache

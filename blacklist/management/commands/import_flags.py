@@ -1,13 +1,16 @@
 """`manage.py import_flags --seller ID FILE`: a seller's history, in bulk, through the flag service."""
 
+import collections
 import csv
 import itertools
 import json
+import multiprocessing
 import sys
 import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 from rest_framework.exceptions import ValidationError
 from tqdm import tqdm
 
@@ -66,8 +69,15 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["csv", "ndjson"], help="Default: from the file's extension.")
         parser.add_argument("--errors", help="Error report (NDJSON). Default: FILE.errors.ndjson")
         parser.add_argument("--chunk", type=int, default=1000, help="Flags per transaction (default 1000).")
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=1,
+            help="Processes validating and writing chunks side by side (default 1). Up to the cores "
+            "the database leaves free: each job is one database connection.",
+        )
 
-    def handle(self, *args, file, seller, format, errors, chunk, **options):
+    def handle(self, *args, file, seller, format, errors, chunk, jobs, **options):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No such file: {file}")
@@ -75,16 +85,18 @@ class Command(BaseCommand):
         if owner is None:
             raise CommandError(f"No active seller with id {seller}.")
         fmt = format or ("csv" if path.suffix.lower() == ".csv" else "ndjson")
-        if chunk < 1:
-            raise CommandError("--chunk must be positive.")
+        if chunk < 1 or jobs < 1:
+            raise CommandError("--chunk and --jobs must be positive.")
         report = Path(errors or f"{path}.errors.ndjson")
-        counts = {"created": 0, "existing": 0, "errors": 0}
+        counts = collections.Counter(created=0, existing=0, errors=0)
         started = time.monotonic()
         rows = read_rows(path, fmt)
+        chunks = iter(lambda: list(itertools.islice(rows, chunk)), [])
         with report.open("w") as out, tqdm(unit="flag", file=sys.stderr, disable=None) as bar:
-            while batch := list(itertools.islice(rows, chunk)):
-                self._import(owner, batch, out, counts)
-                bar.update(len(batch))
+            for done, (chunk_counts, chunk_errors) in imported(owner.pk, chunks, jobs):
+                counts.update(chunk_counts)
+                out.writelines(chunk_errors)
+                bar.update(done)
         elapsed = time.monotonic() - started
         total = sum(counts.values())
         rate = total / elapsed if elapsed else 0
@@ -95,18 +107,49 @@ class Command(BaseCommand):
         )
         if not counts["errors"]:
             report.unlink()
-        self.stdout.write(json.dumps(counts))
+        self.stdout.write(json.dumps(dict(counts)))
 
-    def _import(self, seller, batch, out, counts):
-        items = []
-        for number, row in batch:
-            try:
-                if isinstance(row, Exception):
-                    raise ValidationError({"non_field_errors": [str(row)]})
-                items.append(flag_input_item(flag_input(api_body(row))))
-            except ValidationError as exc:
-                counts["errors"] += 1
-                error = {"code": "validation_error", "details": flatten_detail(exc.detail)}
-                out.write(json.dumps({"line": number, "error": error}) + "\n")
-        for _, created in flag_submit_many(seller=seller, items=items):
-            counts["created" if created else "existing"] += 1
+
+def imported(seller_id, chunks, jobs):
+    """(rows, (counts, error report lines)) for each chunk, in the file's order. One job: in this
+    process. More: that many forked processes, each chunk its own transaction in one of them, at
+    most two chunks per job read ahead (memory stays flat)."""
+    if jobs == 1:
+        seller = Seller.objects.get(pk=seller_id)
+        for batch in chunks:
+            yield len(batch), chunk_import(seller, batch)
+        return
+    connections.close_all()  # no connection crosses the fork: each process opens its own
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        pending = collections.deque()
+        for batch in chunks:
+            pending.append((len(batch), pool.apply_async(_chunk_job, (seller_id, batch))))
+            if len(pending) >= 2 * jobs:
+                done, result = pending.popleft()
+                yield done, result.get()
+        while pending:
+            done, result = pending.popleft()
+            yield done, result.get()
+
+
+def _chunk_job(seller_id, batch):
+    return chunk_import(Seller.objects.get(pk=seller_id), batch)
+
+
+def chunk_import(seller, batch):
+    """Validate and file one chunk of (line number, row) in one transaction: (counts, error lines)."""
+    counts = collections.Counter()
+    errors = []
+    items = []
+    for number, row in batch:
+        try:
+            if isinstance(row, Exception):
+                raise ValidationError({"non_field_errors": [str(row)]})
+            items.append(flag_input_item(flag_input(api_body(row))))
+        except ValidationError as exc:
+            counts["errors"] += 1
+            error = {"code": "validation_error", "details": flatten_detail(exc.detail)}
+            errors.append(json.dumps({"line": number, "error": error}) + "\n")
+    for _, created in flag_submit_many(seller=seller, items=items):
+        counts["created" if created else "existing"] += 1
+    return counts, errors
