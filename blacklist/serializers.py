@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from blacklist.selectors import reasons_cached
 from blacklist.services.flags import FlagInput
-from identity.identifiers import MAX_IDENTIFIER_LENGTH, IdentifierKind, InvalidIdentifier, identifiers_from
+from identity.identifiers import KINDS, MAX_IDENTIFIER_LENGTH, InvalidIdentifier, identifiers_from
 from riskhub.validation import validator
 
 COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS) - {"001"}
@@ -89,10 +89,10 @@ class BuyerSerializer(StrictSerializer):
 
     def validate(self, attrs):
         """Normalise and digest; the result carries digests only (`identifiers`)."""
-        kinds = [k for k in IdentifierKind.values if attrs.get(k) not in (None, "")]
+        kinds = [k for k in KINDS if attrs.get(k) not in (None, "")]
         if not kinds:
             raise serializers.ValidationError(
-                {"non_field_errors": [f"Give at least one identifier: {', '.join(IdentifierKind.values)}."]}
+                {"non_field_errors": [f"Give at least one identifier: {', '.join(KINDS)}."]}
             )
         country = attrs.get("country")
         try:
