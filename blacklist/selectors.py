@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from blacklist.models import COUNTING_STATUSES, Flag, FlagIdentifier, Reason
 from identity.models import Identifier, LinkSeverance
+from riskhub.rows import any_of
 
 # Reasons are read on every flag and decision, so they are cached in-process for a short while;
 # admin edits take effect within REASONS_TTL seconds everywhere.
@@ -54,11 +55,10 @@ def link_assertions(*, identifier_ids):
     ids = list(identifier_ids)
     if not ids:
         return []
-    sql = _LINK_ASSERTIONS_SQL.format(
-        ids=", ".join(["%s"] * len(ids)), counting=", ".join(["%s"] * len(COUNTING_STATUSES))
-    )
+    named, params = any_of("a.identifier_id", ids, "bigint")
+    sql = _LINK_ASSERTIONS_SQL.format(named=named, counting=", ".join(["%s"] * len(COUNTING_STATUSES)))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*ids, *COUNTING_STATUSES])
+        cursor.execute(sql, [*params, *COUNTING_STATUSES])
         return [(a, b, seller, uuid.UUID(str(flag))) for a, b, seller, flag in cursor.fetchall()]
 
 
@@ -67,14 +67,14 @@ SELECT a.identifier_id, b.identifier_id, f.seller_id, f.id
   FROM blacklist_flagidentifier a
   JOIN blacklist_flagidentifier b ON b.flag_id = a.flag_id AND b.identifier_id <> a.identifier_id
   JOIN blacklist_flag f ON f.id = a.flag_id
- WHERE a.asserts_link AND a.identifier_id IN ({ids}) AND f.status IN ({counting})
+ WHERE a.asserts_link AND {named} AND f.status IN ({counting})
 """
 
 
 def severed_pairs(*, identifier_ids):
     ids = list(identifier_ids)
     return set(
-        LinkSeverance.objects.filter(Q(low_id__in=ids) | Q(high_id__in=ids), restored_at__isnull=True).values_list(
+        LinkSeverance.objects.filter(Q(low_id__any=ids) | Q(high_id__any=ids), restored_at__isnull=True).values_list(
             "low_id", "high_id"
         )
     )

@@ -24,14 +24,15 @@ def placeholders(values):
     return ", ".join(["%s"] * len(values))
 
 
-def any_of(column, values):
-    """(SQL, params) for "`column` is one of these text `values`". On PostgreSQL one array
-    parameter, `column = ANY(%s::text[])`: the statement's text is the same whatever the count, so
-    psycopg parses it once (splitting a thousand-placeholder IN list cost more client CPU than
-    the lookup itself) and the server can prepare it. Elsewhere an IN list."""
+def any_of(column, values, db_type="text"):
+    """(SQL, params) for "`column` is one of these `values`" (of the SQL type `db_type`), the raw
+    SQL form of the `__any` lookup (riskhub.lookups). On PostgreSQL one array parameter,
+    `column = ANY(%s::text[])`: the statement's text is the same whatever the count, so psycopg
+    parses it once (splitting a thousand-placeholder IN list cost more client CPU than the lookup
+    itself) and the server can prepare it. Elsewhere an IN list."""
     values = list(values)
     if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s::text[])", [values]
+        return f"{column} = ANY(%s::{db_type}[])", [values]
     return f"{column} IN ({placeholders(values)})", values
 
 
@@ -191,7 +192,7 @@ def _insert_sql(vendor, model, fields, ignore_conflicts, update_conflicts, retur
     back = f" RETURNING {', '.join(qn(model._meta.get_field(n).column) for n in returning)}" if returning else ""
     head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608 - names, not values
     if vendor == "postgresql":
-        arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in columns)
+        arrays = ", ".join(f"%b::{f.cast_db_type(connection)}[]" for f in columns)
         return columns, f"{head}SELECT * FROM unnest({arrays}){conflict}{back}"  # noqa: S608
     return columns, f"{head}VALUES ({placeholders(columns)}){conflict}{back}"
 

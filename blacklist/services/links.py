@@ -90,7 +90,7 @@ def _region(buyer_ids):
         done |= pending
         fresh = {
             pk: (kind, buyer, hub)
-            for pk, kind, buyer, hub in Identifier.objects.filter(buyer_id__in=list(pending)).values_list(
+            for pk, kind, buyer, hub in Identifier.objects.filter(buyer_id__any=list(pending)).values_list(
                 "pk", "kind", "buyer_id", "is_hub"
             )
         }
@@ -100,7 +100,7 @@ def _region(buyer_ids):
         assertions += found
         unknown = {b for _, b, _, _ in found if b not in kinds}
         if unknown:
-            kinds.update(Identifier.objects.filter(pk__in=unknown).values_list("pk", "kind"))
+            kinds.update(Identifier.objects.filter(pk__any=unknown).values_list("pk", "kind"))
         sellers = graph.link_sellers((a, b, s) for a, b, s, _ in assertions)
         hubs = graph.hubs_of(sellers, kinds, settings.LINK_HUB_LIMIT) & set(nodes)
         outside = {
@@ -108,7 +108,7 @@ def _region(buyer_ids):
             for (a, b), who in sellers.items()
             if len(who) >= settings.LINK_MIN_SELLERS and (a in nodes) != (b in nodes) and not ({a, b} & hubs)
         }
-        pending = set(Identifier.objects.filter(pk__in=outside).values_list("buyer_id", flat=True)) - done
+        pending = set(Identifier.objects.filter(pk__any=outside).values_list("buyer_id", flat=True)) - done
     return nodes, assertions, kinds
 
 

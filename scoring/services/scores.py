@@ -34,7 +34,7 @@ def _voices_by_buyer(buyer_ids):
     """
     counting = Q(status__in=COUNTING_STATUSES)
     rows = (
-        Flag.objects.filter(identifiers__buyer_id__in=buyer_ids, status__in=[*COUNTING_STATUSES, FlagStatus.EXPIRED])
+        Flag.objects.filter(identifiers__buyer_id__any=buyer_ids, status__in=[*COUNTING_STATUSES, FlagStatus.EXPIRED])
         .values_list("identifiers__buyer_id", "reason_id", "seller_id", "seller__trust")
         .annotate(
             last_at=Max("occurred_at", filter=counting),
@@ -117,7 +117,7 @@ def score_recompute(*, buyer_ids, now=None, rules=None, marked_only=False):
         chunk = ids[start : start + CHUNK]
         # The marks are read before the relink: a writer committing after this read leaves a newer
         # mark, which the compare-and-clear below keeps, so its change is relinked next round.
-        before = dict(Buyer.objects.filter(pk__in=chunk).values_list("pk", "needs_score_since"))
+        before = dict(Buyer.objects.filter(pk__any=chunk).values_list("pk", "needs_score_since"))
         if marked_only:
             chunk = [pk for pk in chunk if before.get(pk) is not None]
             if not chunk:
@@ -169,15 +169,18 @@ def _write_if_unchanged(rows, marks):
     with transaction.atomic():
         current = dict(
             Buyer.objects.select_for_update()
-            .filter(pk__in=list(marks))
+            .filter(pk__any=list(marks))
             .order_by("pk")
             .values_list("pk", "needs_score_since")
         )
         fresh = [row for row in rows if row.buyer_id in current and current[row.buyer_id] == marks[row.buyer_id]]
         _upsert_scores(fresh)
-        Buyer.objects.filter(pk__in=[row.buyer_id for row in fresh], needs_score_since__isnull=False).update(
-            needs_score_since=None
-        )
+        # By primary key alone: with `needs_score_since IS NOT NULL` in the WHERE, PostgreSQL can
+        # pick the partial index of marked buyers and scan all of them for every chunk — during a
+        # large import, every buyer not yet scored (docs/benchmarks.md).
+        cleared = [row.buyer_id for row in fresh if marks[row.buyer_id] is not None]
+        if cleared:
+            Buyer.objects.filter(pk__any=cleared).update(needs_score_since=None)
     return len(fresh)
 
 
