@@ -8,7 +8,7 @@ from django.utils import timezone
 from identity.marks import buyers_mark, graph_lock_shared
 from identity.models import Buyer, Identifier, LinkSeverance
 from riskhub.errors import ApplicationError, NotFound
-from riskhub.rows import any_of, copy_in_new
+from riskhub.rows import copy_in_new, keys_cte
 
 
 class LinkError(ApplicationError):
@@ -46,10 +46,13 @@ def identifiers_resolve(*, identifiers):
 
 
 def _identifiers_found(digests):
-    # Written out (riskhub.rows): the ORM's compilation cost more than the lookup itself.
-    condition, params = any_of("digest", digests)
+    # Written out (riskhub.rows): the ORM's compilation cost more than the lookup itself. A join
+    # to the digests, one probe of the unique index each: `digest = ANY(…)` was planned as a
+    # sequential scan while a bulk import outran the table's statistics (docs/benchmarks.md).
+    cte, params = keys_cte("wanted", ("digest",), [(d,) for d in digests])
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT digest, id, buyer_id FROM identity_identifier WHERE {condition}", params)  # noqa: S608
+        sql = f"{cte}SELECT i.digest, i.id, i.buyer_id FROM wanted JOIN identity_identifier i USING (digest)"  # noqa: S608
+        cursor.execute(sql, params)
         return {digest: IdentifierRow(pk, buyer) for digest, pk, buyer in cursor.fetchall()}
 
 

@@ -100,18 +100,18 @@ def _recorded(seller, items, attempts=3):
 
 def _existing(seller, items):
     wanted = {item.key for item in items}
-    keys, refs = sorted({key for key, _, _ in wanted}), sorted({ref for _, _, ref in wanted})
     # Written out like the other per-request statements (riskhub.rows): compiling the ORM query
-    # cost more CPU than the database spent answering it. (seller, buyer_key) leads the unique
-    # index behind idempotency, so this is an index lookup.
-    # IN lists, not arrays: as a prepared statement `= ANY(%s)` got a generic plan 6× slower.
+    # cost more CPU than the database spent answering it. Each wanted key is one probe of the
+    # unique index behind idempotency (seller, buyer_key, reason, order_ref); IN lists of buyer
+    # keys and of order refs made the scan walk every pair of the two (docs/benchmarks.md).
+    cte, params = rows.keys_cte("wanted", ("buyer_key", "reason_id", "order_ref"), wanted)
     sql = (
-        f"SELECT {rows.select_list(Flag, 'f')} FROM blacklist_flag f "  # noqa: S608 - placeholders only
-        f"WHERE f.seller_id = %s AND f.buyer_key IN ({rows.placeholders(keys)}) "
-        f"AND f.order_ref IN ({rows.placeholders(refs)})"
+        f"{cte}SELECT {rows.select_list(Flag, 'f')} FROM wanted "  # noqa: S608 - placeholders only
+        "JOIN blacklist_flag f ON f.seller_id = %s AND f.buyer_key = wanted.buyer_key "
+        "AND f.reason_id = wanted.reason_id AND f.order_ref = wanted.order_ref"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [seller.pk, *keys, *refs])
+        cursor.execute(sql, [*params, seller.pk])
         found = [rows.instance(Flag, values) for values in cursor.fetchall()]
     return {key: flag for flag in found if (key := (flag.buyer_key, flag.reason_id, flag.order_ref)) in wanted}
 
