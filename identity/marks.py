@@ -45,15 +45,18 @@ def _graph_lock(function):
             cursor.execute(f"SELECT {function}(%s)", [GRAPH_LOCK_KEY])
 
 
-def buyers_mark(*, buyer_ids):
+def buyers_mark(*, buyer_ids, created=()):
     """Mark buyers as needing a score — in the caller's transaction — and wake the scorer on commit.
 
     Rows are locked in id order, so two writers marking overlapping sets cannot deadlock. A fresh
     timestamp on every mark makes the scorer's compare-and-clear fail if evidence changes while a
-    recompute is running.
+    recompute is running. `created`: buyers this transaction created with their mark already set;
+    they are woken with the others, in the same tasks (a batch's buyers are one bulk wake-up, which
+    riskhub.queues keeps off the queue that scores single flags).
     """
     ids = sorted(set(buyer_ids))
     if not ids:
+        score_wakeup(buyer_ids=set(created))
         return
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite locks the database
     # One statement, written out: the ORM's two (lock, then update) cost more to compile than to run.
@@ -64,21 +67,31 @@ def buyers_mark(*, buyer_ids):
     with connection.cursor() as cursor:
         cursor.execute(sql, [connection.ops.adapt_datetimefield_value(timezone.now()), *ids])
         marked = [pk for (pk,) in cursor.fetchall()]
-    score_wakeup(buyer_ids=marked)
+    score_wakeup(buyer_ids={*marked, *created})
 
 
 def score_wakeup(*, buyer_ids):
     """Enqueue scoring of these buyers once the current transaction commits."""
     ids = list(buyer_ids)
+    if not ids:
+        return
     transaction.on_commit(lambda: score_enqueue(buyer_ids=ids), robust=True)
 
 
 def score_enqueue(*, buyer_ids, chunk=TASK_CHUNK):
-    ids = list(buyer_ids)
     task = app.tasks[SCORE_TASK]
-    for start in range(0, len(ids), chunk):
-        part = ids[start : start + chunk]
+    for part in score_task_parts(list(buyer_ids), chunk):
         try:
             task.delay(part)
         except Exception:  # broker down: the marks stay, the sweep recovers them
             logger.warning("could not enqueue scoring of %d buyers; the sweep will recover them", len(part))
+
+
+def score_task_parts(ids, chunk=TASK_CHUNK):
+    """The buyers of one wake-up as task arguments: at most `chunk` each, of even size, so that a
+    wake-up's remainder never becomes a task small enough to pass for a single flag's
+    (riskhub.queues routes score tasks by their size)."""
+    count = -(-len(ids) // chunk)  # ceil: as few parts as `chunk` allows
+    size, larger = divmod(len(ids), count) if ids else (0, 0)
+    bounds = [n * size + min(n, larger) for n in range(count + 1)]  # the first `larger` get one more
+    return [ids[bounds[n] : bounds[n + 1]] for n in range(count)]

@@ -13,7 +13,7 @@ from blacklist.lifecycle import flag_transition
 from blacklist.models import ActorType, AuditEvent, Flag, FlagIdentifier, FlagStatus
 from identity.identifiers import Identifier as Named
 from identity.identifiers import redact
-from identity.marks import buyers_mark, graph_lock_shared, score_wakeup
+from identity.marks import buyers_mark, graph_lock_shared
 from identity.services import identifiers_resolve
 from riskhub import rows
 from riskhub.errors import NotFound
@@ -149,8 +149,10 @@ def _insert(seller, items, now):
         [(flag.pk, ActorType.SELLER, str(seller.pk), "created", "", FlagStatus.ACTIVE, "", now) for flag in flags],
     )
     named_rows = {resolved[i.digest] for item in items for i in item.identifiers}
-    buyers_mark(buyer_ids={row.buyer_id for row in named_rows if not row.new})
-    score_wakeup(buyer_ids={row.buyer_id for row in named_rows if row.new})  # created marked
+    buyers_mark(
+        buyer_ids={row.buyer_id for row in named_rows if not row.new},
+        created={row.buyer_id for row in named_rows if row.new},
+    )
     return {item.key: flag for flag, item in zip(flags, items, strict=True)}
 
 

@@ -69,3 +69,23 @@ def test_bulk_score_work_waits_on_maintenance_and_a_single_flag_s_score_does_not
     assert score_work_of_maintenance_jobs(SCORE_TASK, (bulk,), {}, {}) == {"queue": "maintenance"}
     assert app.amqp.router.route({}, SCORE_TASK, args=(bulk,))["queue"].name == "maintenance"
     assert app.amqp.router.route({}, SCORE_TASK, args=([7],))["queue"].name == "scoring"
+
+
+@pytest.mark.parametrize("count", [1, 50, 51, 500, 501, 510, 1000, 1001, 2600, 250_001])
+def test_a_wake_up_is_split_into_even_parts_that_all_keep_its_queue(count):
+    from identity.marks import TASK_CHUNK, score_task_parts
+
+    ids = list(range(count))
+    parts = score_task_parts(ids)
+    assert [pk for part in parts for pk in part] == ids
+    assert max(map(len, parts)) <= TASK_CHUNK
+    assert max(map(len, parts)) - min(map(len, parts)) <= 1
+    queues = {app.amqp.router.route({}, SCORE_TASK, args=(part,))["queue"].name for part in parts}
+    # A batch's 510 buyers are not a task of 500 and one of 10 that would pass for a single flag's.
+    assert queues == {app.amqp.router.route({}, SCORE_TASK, args=(ids,))["queue"].name}
+
+
+def test_no_buyers_no_task():
+    from identity.marks import score_task_parts
+
+    assert score_task_parts([]) == []
