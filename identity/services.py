@@ -46,12 +46,25 @@ def identifiers_resolve(*, identifiers):
 
 
 def _identifiers_found(digests):
-    # Written out (riskhub.rows): the ORM's compilation cost more than the lookup itself. A join
-    # to the digests, one probe of the unique index each: `digest = ANY(…)` was planned as a
-    # sequential scan while a bulk import outran the table's statistics (docs/benchmarks.md).
-    cte, params = keys_cte("wanted", ("digest",), [(d,) for d in digests])
-    with connection.cursor() as cursor:
+    """{digest: IdentifierRow} for the digests that have a row. Written out (riskhub.rows): the
+    ORM's compilation cost more than the lookup itself.
+
+    On PostgreSQL one probe of the unique index per digest, whatever the statistics say: a
+    LATERAL subquery that cannot be flattened (OFFSET 0) leaves the planner no join to choose.
+    As `digest = ANY(…)` or a join to the digests, a bulk import that outran the table's
+    statistics got plans that read the whole table for every chunk (hash join, sequential scan:
+    3–6× slower per chunk than the probes, and growing with the table; docs/benchmarks.md).
+    """
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT i.digest, i.id, i.buyer_id FROM unnest(%s::text[]) AS wanted(digest) CROSS JOIN LATERAL "
+            "(SELECT digest, id, buyer_id FROM identity_identifier WHERE digest = wanted.digest OFFSET 0) AS i"
+        )
+        params = [list(digests)]
+    else:
+        cte, params = keys_cte("wanted", ("digest",), [(d,) for d in digests])
         sql = f"{cte}SELECT i.digest, i.id, i.buyer_id FROM wanted JOIN identity_identifier i USING (digest)"  # noqa: S608
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {digest: IdentifierRow(pk, buyer) for digest, pk, buyer in cursor.fetchall()}
 

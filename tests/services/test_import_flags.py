@@ -63,3 +63,25 @@ def test_it_refuses_an_unknown_seller_or_file(seller_a, tmp_path):
     seller_a.seller.pk = 10**9
     with pytest.raises(CommandError, match="seller"):
         run(path, seller_a.seller)
+
+
+def test_an_import_refreshes_the_statistics_as_it_grows_the_tables(seller_a, tmp_path):
+    from django.db import connection
+
+    from blacklist.management.commands.import_flags import StatisticsUpkeep
+
+    path = tmp_path / "big.csv"
+    rows = [f"buyer{n}@example.com,,,,,,refund_abuse,S-{n},," for n in range(9)]
+    path.write_text(CSV.splitlines()[0] + "\n" + "\n".join(rows) + "\n")
+    assert run(path, seller_a.seller, chunk=2, analyze_after=2) == {"created": 9, "existing": 0, "errors": 0}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # ANALYZE sets pg_class's row estimate, transactionally
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'blacklist_flag'")
+            assert cursor.fetchone()[0] >= 8  # refreshed at 2, 4 and 8 created flags
+    upkeep = StatisticsUpkeep(2)
+    for count in (1, 2, 3, 4, 7, 8, 9):
+        upkeep.created(count)
+    assert upkeep.runs == ([2, 4, 8] if connection.vendor == "postgresql" else [])  # SQLite: nothing to do
+    never = StatisticsUpkeep(0)
+    never.created(10**6)
+    assert never.runs == []
