@@ -115,6 +115,9 @@ def insert_many(model, fields, rows, *, ignore_conflicts=False, update_conflicts
         return found
 
 
+COPY_MIN_ROWS = 32
+
+
 def copy_in(model, fields, rows):
     """Append `rows` (tuples of `fields` values) to `model`'s table, with no conflict handling: a
     row that breaks a unique constraint makes the whole call an IntegrityError (the caller's
@@ -123,14 +126,16 @@ def copy_in(model, fields, rows):
     The bulk write paths' appends. On PostgreSQL the rows stream in one binary COPY, each value
     encoded by psycopg's C dumpers for the column's own type: for a 500-flag batch that is a
     tenth of the client CPU of building the arrays `insert_many`'s unnest takes, and even a
-    single row is quicker than an INSERT (docs/benchmarks.md). Elsewhere (SQLite under `make
-    run`) the rows go through `insert_many`. Values are prepared as `insert_many` prepares them.
+    single row's values encode quicker. But a COPY is three round trips where an INSERT is one, so
+    below COPY_MIN_ROWS rows (a single flag's five appends) `insert_many` is quicker: half the
+    time for one row, the same at about 30 (docs/benchmarks.md). Elsewhere (SQLite under `make
+    run`) the rows go through `insert_many` too. Values are prepared as `insert_many` prepares them.
     The COPY goes through Django's cursor wrappers, so query logging and execute wrappers see it
     like any statement.
     """
     if not rows:
         return
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or len(rows) < COPY_MIN_ROWS:
         insert_many(model, fields, rows)
         return
     columns, sql = _copy_sql(model, tuple(fields))
