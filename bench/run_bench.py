@@ -699,8 +699,11 @@ def run(args):
         results["scoring"] = wait_scored(ctx, began, worker_cpu, timeout=args.score_timeout)
         # Statistics as autovacuum would have them in steady state: without them the planner may
         # pick a plan for tables it still believes empty, and keep it for a prepared statement.
+        # The server's own autovacuum setting is reported with the figures: where it is off (as on
+        # the project machine), statistics change only by this ANALYZE and import_flags' own.
         with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
             conn.execute("ANALYZE")
+            results["postgresql"] = {"autovacuum": conn.execute("SHOW autovacuum").fetchone()[0]}
         results["benchmarks"] = {}
         for name in chosen:
             log(f"benchmark: {name}")
@@ -816,7 +819,9 @@ def report(results):
     print()
     print(
         f"riskhub bench — {results['date']} — {results['machine']['cpus']} CPUs — gunicorn -w {g['workers']} "
-        f"{g['worker_class']}" + (f" ×{g['threads']} threads" if g["worker_class"] == "gthread" else "")
+        f"{g['worker_class']}"
+        + (f" ×{g['threads']} threads" if g["worker_class"] == "gthread" else "")
+        + (f" — PostgreSQL autovacuum {results['postgresql']['autovacuum']}" if "postgresql" in results else "")
     )
     for name, value, note in rows:
         print(f"  {name.ljust(width)}  {value:>12}  {note}")
