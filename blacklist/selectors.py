@@ -6,7 +6,6 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
 
 from blacklist.models import COUNTING_STATUSES, Flag, FlagIdentifier, Reason
 from identity.models import Identifier, LinkSeverance
@@ -72,12 +71,18 @@ SELECT a.identifier_id, b.identifier_id, f.seller_id, f.id
 
 
 def severed_pairs(*, identifier_ids):
+    """{(low id, high id)} of the severed links (not restored) touching these identifiers. Written
+    out, like link_assertions: every score task runs it, and compiling it through the ORM cost
+    more than the lookup (docs/benchmarks.md)."""
     ids = list(identifier_ids)
-    return set(
-        LinkSeverance.objects.filter(Q(low_id__any=ids) | Q(high_id__any=ids), restored_at__isnull=True).values_list(
-            "low_id", "high_id"
-        )
-    )
+    if not ids:
+        return set()
+    low, low_params = any_of("low_id", ids, "bigint")
+    high, high_params = any_of("high_id", ids, "bigint")
+    sql = f"SELECT low_id, high_id FROM identity_linkseverance WHERE restored_at IS NULL AND ({low} OR {high})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*low_params, *high_params])
+        return set(cursor.fetchall())
 
 
 def links_of(identifier_id):

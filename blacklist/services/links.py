@@ -10,13 +10,14 @@ races a writer (identity.marks).
 from collections import Counter, defaultdict
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from blacklist.selectors import link_assertions, severed_pairs
 from identity import graph
 from identity.marks import graph_lock_exclusive
 from identity.models import Buyer, Identifier
+from riskhub.rows import any_of
 
 
 def buyers_relink(*, buyer_ids, carry=None):
@@ -89,10 +90,8 @@ def _region(buyer_ids):
     while pending:
         done |= pending
         fresh = {
-            pk: (kind, buyer, hub)
-            for pk, kind, buyer, hub in Identifier.objects.filter(buyer_id__any=list(pending)).values_list(
-                "pk", "kind", "buyer_id", "is_hub"
-            )
+            pk: (kind, buyer, bool(hub))
+            for pk, kind, buyer, hub in _identifier_rows("id, kind, buyer_id, is_hub", "buyer_id", pending)
         }
         nodes.update(fresh)
         kinds.update((pk, kind) for pk, (kind, _, _) in fresh.items())
@@ -100,7 +99,7 @@ def _region(buyer_ids):
         assertions += found
         unknown = {b for _, b, _, _ in found if b not in kinds}
         if unknown:
-            kinds.update(Identifier.objects.filter(pk__any=unknown).values_list("pk", "kind"))
+            kinds.update(_identifier_rows("id, kind", "id", unknown))
         sellers = graph.link_sellers((a, b, s) for a, b, s, _ in assertions)
         hubs = graph.hubs_of(sellers, kinds, settings.LINK_HUB_LIMIT) & set(nodes)
         outside = {
@@ -108,8 +107,18 @@ def _region(buyer_ids):
             for (a, b), who in sellers.items()
             if len(who) >= settings.LINK_MIN_SELLERS and (a in nodes) != (b in nodes) and not ({a, b} & hubs)
         }
-        pending = set(Identifier.objects.filter(pk__any=outside).values_list("buyer_id", flat=True)) - done
+        pending = {buyer for (buyer,) in _identifier_rows("buyer_id", "id", outside)} - done if outside else set()
     return nodes, assertions, kinds
+
+
+def _identifier_rows(columns, key, values):
+    """`columns` of the identifiers whose `key` column is one of `values`. Written out: the region
+    runs these in every score task, and their ORM compilation cost more than the lookups
+    (docs/benchmarks.md)."""
+    condition, params = any_of(key, values, "bigint")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM identity_identifier WHERE {condition}", params)  # noqa: S608
+        return cursor.fetchall()
 
 
 def _apply(nodes, result, asked, carry):

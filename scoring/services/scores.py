@@ -14,7 +14,7 @@ from django.utils import timezone
 from blacklist.models import COUNTING_STATUSES, Flag, FlagStatus
 from blacklist.services.links import buyers_relink
 from identity.models import Buyer
-from riskhub.rows import insert_many
+from riskhub.rows import any_of, insert_many
 from scoring import policy
 from scoring.models import BuyerScore
 from scoring.rules import rules_load
@@ -182,7 +182,9 @@ def _write_if_unchanged(rows, marks):
         # large import, every buyer not yet scored (docs/benchmarks.md).
         cleared = [row.buyer_id for row in fresh if marks[row.buyer_id] is not None]
         if cleared:
-            Buyer.objects.filter(pk__any=cleared).update(needs_score_since=None)
+            condition, params = any_of("id", cleared, "bigint")
+            with connection.cursor() as cursor:  # written out, like the region's reads (links.py)
+                cursor.execute(f"UPDATE identity_buyer SET needs_score_since = NULL WHERE {condition}", params)  # noqa: S608
     return len(fresh)
 
 
