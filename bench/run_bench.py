@@ -10,6 +10,8 @@
    POST /api/v1/decisions and against GET /healthz (a bare Django view served the same way: the floor).
    "single_flags" runs wrk against POST /api/v1/flags, a new buyer's flag per request. "import" times
    `manage.py import_flags` on a CSV of new buyers' flags, then again on the same file (all already there).
+   "split_load" loads the same shape of load again on new buyers with the Celery workers paused, then
+   times the workers scoring it alone: ingestion and scoring apart.
 6. A table on stdout, the same as JSON in bench/results/latest.json. Exit 1 on any non-2xx answer
    (or a request wrk got no answer for); the throughput and latency targets are reported, not
    enforced. A rerun of the import that creates anything fails the bench.
@@ -63,6 +65,7 @@ SINGLE_FLAG_BODIES = 60_000
 # New buyers' numbers for buyer_identifiers(): far above any --buyers, so no phone links to a loaded buyer.
 SINGLE_BUYERS_FROM = 40_000_000
 IMPORT_BUYERS_FROM = 60_000_000
+SPLIT_BUYERS_FROM = 80_000_000
 IMPORT_COLUMNS = ("email", "phone", "country", "reason", "order_ref", "note")
 REASONS = [
     # (code, share): mostly trust reasons, some logistics ones.
@@ -300,13 +303,14 @@ def buyer_identifiers(i):
     }
 
 
-def flags_plan(*, buyers, flags, sellers, rng):
-    """Flags per seller index: every buyer flagged once, the rest skewed towards a few bad buyers."""
+def flags_plan(*, buyers, flags, sellers, rng, first=0, prefix="BENCH"):
+    """Flags per seller index: every buyer flagged once, the rest skewed towards a few bad buyers.
+    Buyers are buyer_identifiers(first + i); order refs are `prefix`-n."""
     # Extra flags favour low-numbered buyers (density ~ 1/sqrt(i)): a few buyers collect many sellers.
     targets = list(range(buyers)) + [int(buyers * rng.random() ** 2) for _ in range(flags - buyers)]
     plan = {s: [] for s in range(sellers)}
     for n, i in enumerate(targets):
-        ids = buyer_identifiers(i)
+        ids = buyer_identifiers(first + i)
         if n < buyers:  # the first flag of each buyer links all three identifiers
             buyer = dict(ids)
         else:
@@ -314,7 +318,7 @@ def flags_plan(*, buyers, flags, sellers, rng):
             if rng.random() < 0.3:
                 buyer["phone"] = ids["phone"]
         plan[rng.randrange(sellers)].append(
-            {"buyer": buyer, "reason": rng.choice(REASON_POOL), "order_ref": f"BENCH-{n}", "note": "bench"}
+            {"buyer": buyer, "reason": rng.choice(REASON_POOL), "order_ref": f"{prefix}-{n}", "note": "bench"}
         )
     return plan
 
@@ -366,8 +370,9 @@ def create_sellers(env, count):
         return list(pool.map(one, range(count)))
 
 
-def load_flags(ctx, plan):
-    """POST every seller's flags in batches of `batch`; returns the ingestion figures."""
+def load_flags(ctx, plan, probe=True):
+    """POST every seller's flags in batches of `batch`; returns the ingestion figures. `probe`: run
+    the freshness probe meanwhile (it needs a scorer running)."""
     jobs = []
     for seller, items in plan.items():
         for start in range(0, len(items), ctx.args.batch):
@@ -388,7 +393,7 @@ def load_flags(ctx, plan):
     began = time.monotonic()
     pool = ThreadPoolExecutor(max_workers=ctx.args.ingest_clients + 1)
     stop = threading.Event()
-    probe = pool.submit(freshness_probe, ctx, stop)
+    probe = pool.submit(freshness_probe, ctx, stop) if probe else None
     try:
         done = list(pool.map(send, jobs))
     finally:
@@ -396,7 +401,7 @@ def load_flags(ctx, plan):
         # On Ctrl-C or a failed batch, drop the batches not yet sent instead of sending them all.
         pool.shutdown(wait=True, cancel_futures=True)
     wall = time.monotonic() - began
-    lags = sorted(probe.result())
+    lags = sorted(probe.result()) if probe else []
     codes = [c for _, cs in done for c in cs]
     created = sum(1 for c in codes if c == 201)
     failed = [c for c in codes if c not in (200, 201)]
@@ -613,6 +618,72 @@ def bench_import(ctx):
     }
 
 
+def bench_split_load(ctx):
+    """The load's two halves measured apart: the same shape of load (--flags flags on --buyers new
+    buyers, the same batches and clients) with every Celery worker paused (SIGSTOP), then the
+    workers resumed and timed until every buyer is scored. The first figure is what the web tier
+    and the database take in when no scoring shares their cores — the ceiling batch ingestion
+    approaches as the scorers move to other machines (docs/scaling.md); the second is the
+    scorers' own rate. The workers are paused only once no buyer is marked and their queues are
+    empty, so none is stopped holding a lock."""
+    settle_scored(ctx)
+    plan = flags_plan(
+        buyers=ctx.args.buyers,
+        flags=ctx.args.flags,
+        sellers=ctx.args.sellers,
+        rng=random.Random(43),
+        first=SPLIT_BUYERS_FROM,
+        prefix="SPLIT",
+    )
+    buyers_before = sql_value("SELECT count(*) FROM identity_buyer")
+    log(f"{ctx.args.flags} flags on {ctx.args.buyers} new buyers with the Celery workers paused")
+    with workers_paused(ctx):
+        ingestion, _ = load_flags(ctx, plan, probe=False)
+        worker_cpu = workers_cpu(ctx)
+    log(f"ingested at {ingestion['flags_per_s']} flags/s; workers resumed, scoring alone")
+    resumed = time.monotonic()
+    scoring = wait_scored(ctx, resumed, worker_cpu, timeout=ctx.args.score_timeout)
+    new_buyers = scoring["buyers"] - buyers_before
+    seconds = scoring["after_ingestion_s"]
+    ingestion.pop("freshness")
+    return {
+        "ingestion": ingestion,
+        "scoring": {
+            "buyers": new_buyers,
+            "seconds": seconds,
+            "buyers_per_s": round(new_buyers / seconds, 1) if seconds else None,
+            "worker_cpu_s": scoring["worker_cpu_s"],
+        },
+        "target_flags_per_s": BATCH_TARGET,
+    }
+
+
+def settle_scored(ctx, timeout=120):
+    """Wait until no buyer is marked and the Celery queues are empty, then a second more."""
+    broker = redis.Redis.from_url(REDIS_URL)
+    deadline = time.monotonic() + timeout
+    while sql_value("SELECT count(*) FROM identity_buyer WHERE needs_score_since IS NOT NULL") or any(
+        broker.llen(queue) for queue in ("scoring", "maintenance", "mail")
+    ):
+        if time.monotonic() > deadline:
+            raise BenchError(f"the workers did not settle within {timeout} s")
+        time.sleep(0.25)
+    time.sleep(1)
+
+
+@contextlib.contextmanager
+def workers_paused(ctx):
+    """SIGSTOP every Celery worker's process group (pool children and beat included) for the block."""
+    for worker in ctx.workers:
+        os.killpg(worker.proc.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for worker in ctx.workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.proc.pid, signal.SIGCONT)
+
+
 def import_run(ctx, seller, path, expected):
     """One `import_flags` run at its default --chunk and --import-jobs processes, timed by the wall clock
     (Django's start included); BenchError unless its counts are `expected` — a rerun that creates
@@ -641,6 +712,7 @@ def import_run(ctx, seller, path, expected):
 BENCHMARKS = {
     "decisions": bench_decisions,
     "single_flags": bench_single_flags,
+    "split_load": bench_split_load,  # before import, whose scoring backlog it would otherwise wait out
     "import": bench_import,
 }
 
@@ -781,6 +853,22 @@ def report(results):
                 f"{_latency_cpu(sf)} · {sf['created']} created, {sf['repeated']} repeats — reported (no target)",
             )
         )
+    sl = results["benchmarks"].get("split_load")
+    if sl:
+        si, ss = sl["ingestion"], sl["scoring"]
+        rows += [
+            (
+                "batch, scorers paused",
+                f"{si['flags_per_s']:.0f} flags/s",
+                f"{si['flags']} flags in {si['seconds']} s, the same load on new buyers with the Celery workers "
+                f"stopped: the web tier and database alone — reported (the target above counts the scorers)",
+            ),
+            (
+                "scoring alone, after it",
+                f"{ss['buyers_per_s'] or 0:.0f} buyers/s",
+                f"{ss['buyers']} buyers in {ss['seconds']} s, worker CPU {ss['worker_cpu_s']} s",
+            ),
+        ]
     i = results["benchmarks"].get("import")
     if i:
         first, rerun = i["first"], i["rerun"]
