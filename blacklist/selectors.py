@@ -58,7 +58,11 @@ def link_assertions(*, identifier_ids):
     sql = _LINK_ASSERTIONS_SQL.format(named=named, counting=", ".join(["%s"] * len(COUNTING_STATUSES)))
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *COUNTING_STATUSES])
-        return [(a, b, seller, uuid.UUID(str(flag))) for a, b, seller, flag in cursor.fetchall()]
+        # psycopg already answers UUIDs; SQLite (make run) answers their hex.
+        return [
+            (a, b, seller, flag if isinstance(flag, uuid.UUID) else uuid.UUID(flag))
+            for a, b, seller, flag in cursor.fetchall()
+        ]
 
 
 _LINK_ASSERTIONS_SQL = """

@@ -9,6 +9,7 @@ SQLite's dates and UUIDs), so callers cannot tell the difference.
 
 import contextlib
 import functools
+from datetime import UTC, datetime
 
 from django.db import connection, models
 
@@ -36,22 +37,30 @@ def any_of(column, values, db_type="text"):
     return f"{column} IN ({placeholders(values)})", values
 
 
-def keys_cte(name, columns, keys):
-    """(SQL, params): `WITH name(columns…) AS (…)`, a table of these text `keys` (tuples of one
-    value per column) for a statement to join to, each key one probe of an index. On PostgreSQL
-    one array parameter per column (`unnest`): for a batch's 500 idempotency keys 4× quicker than
-    IN lists (docs/benchmarks.md), and one statement text whatever the count. Elsewhere (SQLite
-    under `make run`) a VALUES list."""
+def keys_cte(name, columns, keys, types=None):
+    """(SQL, params): `WITH name(columns…) AS (…)`, a table of these `keys` (tuples of one value
+    per column; `types`: each column's SQL type, text unless given) for a statement to join to,
+    each key one probe of an index. On PostgreSQL one array parameter per column (`unnest`): for
+    a batch's 500 idempotency keys 4× quicker than IN lists (docs/benchmarks.md), and one
+    statement text whatever the count. Elsewhere (SQLite under `make run`) a VALUES list."""
     keys = list(keys)
     head = f"WITH {name}({', '.join(columns)}) AS "
     if connection.vendor == "postgresql":
-        arrays = ", ".join(["%s::text[]"] * len(columns))
+        arrays = ", ".join(f"%s::{db_type}[]" for db_type in types or ["text"] * len(columns))
         sql = f"{head}(SELECT * FROM unnest({arrays})) "  # noqa: S608 - placeholders only
         return sql, [[key[n] for key in keys] for n in range(len(columns))]
     if not keys:
         return f"{head}(SELECT {', '.join(['NULL'] * len(columns))} WHERE 1 = 0) ", []
     row = f"({placeholders(columns)})"
     return f"{head}(VALUES {', '.join([row] * len(keys))}) ", [value for key in keys for value in key]
+
+
+def aware(moment):
+    """A datetime read by hand-written SQL as the ORM would give it: PostgreSQL answers aware
+    datetimes; SQLite (make run) naive UTC ones, or their text. None stays None."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 _converters = {}

@@ -2,12 +2,12 @@
 
 import json
 import uuid
-from datetime import UTC, datetime
 
 from django.db import DEFAULT_DB_ALIAS, connection
 
 from blacklist.models import COUNTING_STATUSES
 from riskhub.routers import lagging_alias, lagging_fetchall
+from riskhub.rows import aware
 from scoring import policy
 from scoring.models import BuyerScore, SellerPolicy
 from scoring.rules import rules_cached
@@ -150,15 +150,8 @@ def _decision_rows(*, seller, digests):
         if tag == "p" and n1 is not None:
             seller_policy = _policy(n1, n2, bool(n3), data)
         elif tag == "s":
-            scores.append(ScoreRow(n1, n2, n3, data, _aware(moment), lapsed=n4))
+            scores.append(ScoreRow(n1, n2, n3, data, aware(moment), lapsed=n4))
         elif tag == "f":
-            own.append(OwnFlag(uuid.UUID(str(flag_id)), reason_id, order_ref, status, _aware(moment)))
+            own.append(OwnFlag(uuid.UUID(str(flag_id)), reason_id, order_ref, status, aware(moment)))
     own.sort(key=lambda f: f.created_at, reverse=True)
     return scores, own, seller_policy
-
-
-def _aware(moment):
-    """PostgreSQL returns aware datetimes; SQLite (make run) returns naive UTC text."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

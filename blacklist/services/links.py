@@ -7,7 +7,7 @@ around some marked buyers. It runs in the scorer, under the exclusive graph lock
 races a writer (identity.marks).
 """
 
-from collections import Counter, defaultdict
+from collections import Counter
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -16,8 +16,8 @@ from django.utils import timezone
 from blacklist.selectors import link_assertions, severed_pairs
 from identity import graph
 from identity.marks import graph_lock_exclusive
-from identity.models import Buyer, Identifier
-from riskhub.rows import any_of
+from identity.models import Buyer
+from riskhub.rows import any_of, keys_cte
 
 
 def buyers_relink(*, buyer_ids, carry=None):
@@ -121,6 +121,22 @@ def _identifier_rows(columns, key, values):
         return cursor.fetchall()
 
 
+def _identifiers_write(rows):
+    """Give each identifier of `rows` (id, buyer id, is_hub) its buyer and hub flag: one UPDATE
+    joined to a key table (riskhub.rows.keys_cte), whatever the count. As one ORM update per
+    (buyer, hub) pair, a relink that joined many buyers spent an eighth of its score task
+    compiling them (docs/benchmarks.md)."""
+    if not rows:
+        return
+    cte, params = keys_cte("moved", ("id", "buyer_id", "is_hub"), rows, types=("bigint", "bigint", "boolean"))
+    sql = (
+        f"{cte}UPDATE identity_identifier SET buyer_id = moved.buyer_id, is_hub = moved.is_hub "  # noqa: S608
+        "FROM moved WHERE identity_identifier.id = moved.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 def _apply(nodes, result, asked, carry):
     now = timezone.now()
     old = {pk: buyer for pk, (_, buyer, _) in nodes.items()}
@@ -136,11 +152,7 @@ def _apply(nodes, result, asked, carry):
     moved = [pk for pk in nodes if target[pk] != old[pk]]
     changed = {old[pk] for pk in moved} | {target[pk] for pk in moved}
     hub_flips = [pk for pk, (_, _, hub) in nodes.items() if hub != (pk in result.hubs)]
-    writes = defaultdict(list)  # one UPDATE per (buyer, hub) pair, not per identifier
-    for pk in set(moved) | set(hub_flips):
-        writes[(target[pk], pk in result.hubs)].append(pk)
-    for (buyer_id, hub), pks in writes.items():
-        Identifier.objects.filter(pk__in=pks).update(buyer_id=buyer_id, is_hub=hub)
+    _identifiers_write([(pk, target[pk], pk in result.hubs) for pk in sorted(set(moved) | set(hub_flips))])
     if successors and carry is not None:
         carry(successors)
     retired = (set(old.values()) | asked) - taken

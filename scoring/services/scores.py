@@ -14,7 +14,7 @@ from django.utils import timezone
 from blacklist.models import COUNTING_STATUSES, Flag, FlagStatus
 from blacklist.services.links import buyers_relink
 from identity.models import Buyer
-from riskhub.rows import any_of, insert_many
+from riskhub.rows import any_of, aware, insert_many
 from scoring import policy
 from scoring.models import BuyerScore
 from scoring.rules import rules_load
@@ -119,7 +119,7 @@ def score_recompute(*, buyer_ids, now=None, rules=None, marked_only=False):
         chunk = ids[start : start + CHUNK]
         # The marks are read before the relink: a writer committing after this read leaves a newer
         # mark, which the compare-and-clear below keeps, so its change is relinked next round.
-        before = dict(Buyer.objects.filter(pk__any=chunk).values_list("pk", "needs_score_since"))
+        before = _marks_of(chunk)
         if marked_only:
             chunk = [pk for pk in chunk if before.get(pk) is not None]
             if not chunk:
@@ -130,21 +130,29 @@ def score_recompute(*, buyer_ids, now=None, rules=None, marked_only=False):
         rows = []
         for buyer_id in marks:
             breakdown = policy.score_voices(voices.get(buyer_id, ()), rules, now)
+            lapsed = expired.get(buyer_id, 0) + breakdown.aged_out
             rows.append(
-                BuyerScore(
-                    buyer_id=buyer_id,
-                    score=breakdown.score,
-                    reporting_sellers=breakdown.reporting_sellers,
-                    reasons=breakdown_to_json(breakdown),
-                    lapsed=expired.get(buyer_id, 0) + breakdown.aged_out,
-                    computed_at=now,
-                )
+                (buyer_id, breakdown.score, breakdown.reporting_sellers, breakdown_to_json(breakdown), lapsed, now)
             )
         done += _write_if_unchanged(rows, marks)
     return done
 
 
+# A score row's values, in this order (plain tuples: a model instance per buyer cost a rescore
+# more than writing the rows).
 _SCORE_FIELDS = ("buyer", "score", "reporting_sellers", "reasons", "lapsed", "computed_at")
+
+
+def _marks_of(buyer_ids, lock=False):
+    """{buyer id: its "needs score" mark (None: unmarked)} for those of these buyers that exist;
+    `lock`: row-locked, in id order (so two lockers of overlapping sets cannot deadlock). Written
+    out, like the relink's reads (blacklist.services.links): every score task runs it twice."""
+    condition, params = any_of("id", buyer_ids, "bigint")
+    lock = " ORDER BY id FOR UPDATE" if lock and connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, needs_score_since FROM identity_buyer WHERE {condition}{lock}", params)  # noqa: S608
+        return {pk: aware(mark) for pk, mark in cursor.fetchall()}
+
 
 # A new buyer's provisional score: its predecessor's row, copied in the relink's transaction.
 _CARRY_SQL = """
@@ -169,29 +177,18 @@ def _write_if_unchanged(rows, marks):
     if not rows:
         return 0
     with transaction.atomic():
-        current = dict(
-            Buyer.objects.select_for_update()
-            .filter(pk__any=list(marks))
-            .order_by("pk")
-            .values_list("pk", "needs_score_since")
-        )
-        fresh = [row for row in rows if row.buyer_id in current and current[row.buyer_id] == marks[row.buyer_id]]
-        _upsert_scores(fresh)
+        current = _marks_of(list(marks), lock=True)
+        fresh = [row for row in rows if row[0] in current and current[row[0]] == marks[row[0]]]
+        insert_many(BuyerScore, _SCORE_FIELDS, fresh, update_conflicts=True)
         # By primary key alone: with `needs_score_since IS NOT NULL` in the WHERE, PostgreSQL can
         # pick the partial index of marked buyers and scan all of them for every chunk — during a
         # large import, every buyer not yet scored (docs/benchmarks.md).
-        cleared = [row.buyer_id for row in fresh if marks[row.buyer_id] is not None]
+        cleared = [row[0] for row in fresh if marks[row[0]] is not None]
         if cleared:
             condition, params = any_of("id", cleared, "bigint")
             with connection.cursor() as cursor:  # written out, like the region's reads (links.py)
                 cursor.execute(f"UPDATE identity_buyer SET needs_score_since = NULL WHERE {condition}", params)  # noqa: S608
     return len(fresh)
-
-
-def _upsert_scores(rows):
-    attnames = [BuyerScore._meta.get_field(name).attname for name in _SCORE_FIELDS]
-    values = [[getattr(row, a) for a in attnames] for row in rows]
-    insert_many(BuyerScore, _SCORE_FIELDS, values, update_conflicts=True)
 
 
 def score_sweep(*, older_than=None, limit=50_000):

@@ -70,3 +70,33 @@ def test_a_region_that_grew_while_it_was_read_is_settled_under_the_lock():
     settled = Partition(components=(frozenset({1, 2}),), hubs=frozenset(), corroborated=frozenset(), sellers={})
     assert _moves(nodes, grown, {10}) is True
     assert _moves(nodes, settled, {10}) is False
+
+
+def test_a_relink_joining_many_buyers_writes_their_identifiers_in_one_statement(reasons):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.conftest import make_persona
+
+    first, second = make_persona("J1"), make_persona("J2")
+    for n in range(5):  # five buyers, each an email and a phone two sellers name together
+        for persona in (first, second):
+            submit(persona, f"J-{n}", email=f"j{n}@example.com", phone=f"+491517777{n:04d}")
+    marked = list(Buyer.objects.values_list("pk", flat=True))
+    assert len(marked) == 10
+    with CaptureQueriesContext(connection) as queries:
+        buyers_relink(buyer_ids=marked, carry=_carry_scores)
+    writes = [q["sql"] for q in queries if "UPDATE identity_identifier" in q["sql"]]
+    assert len(writes) == 1, writes
+    pairs = Identifier.objects.values_list("buyer_id", flat=True)
+    assert len(set(pairs)) == 5  # email and phone of each now one buyer
+    for n in range(5):
+        email, phone = (Identifier.objects.get(pk=pk) for pk in _ids_of(f"j{n}@example.com", f"+491517777{n:04d}"))
+        assert email.buyer_id == phone.buyer_id
+
+
+def _ids_of(email, phone):
+    from identity.models import Identifier as Row
+
+    digests = [i.digest for i in ids(email=email, phone=phone)]
+    return list(Row.objects.filter(digest__in=digests).order_by("kind").values_list("pk", flat=True))

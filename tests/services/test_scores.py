@@ -39,10 +39,7 @@ def test_a_mark_renewed_while_scoring_is_kept_and_its_stale_score_not_written(se
     read = dict(Buyer.objects.filter(pk__in=[buyer.pk, other.pk]).values_list("pk", "needs_score_since"))
     renewed = timezone.now() + timedelta(seconds=1)
     Buyer.objects.filter(pk=buyer.pk).update(needs_score_since=renewed)  # a flag landed meanwhile
-    stale = [
-        BuyerScore(buyer_id=pk, score=42, reporting_sellers=1, reasons={}, computed_at=timezone.now())
-        for pk in (buyer.pk, other.pk)
-    ]
+    stale = [(pk, 42, 1, {}, 0, timezone.now()) for pk in (buyer.pk, other.pk)]  # rows in _SCORE_FIELDS order
     assert _write_if_unchanged(stale, read) == 1
     assert Buyer.objects.get(pk=buyer.pk).needs_score_since == renewed
     assert not BuyerScore.objects.filter(buyer=buyer).exists()  # the newer recompute writes it

@@ -70,3 +70,38 @@ def test_keys_cte_of_no_keys_is_an_empty_table():
     with connection.cursor() as cursor:
         cursor.execute(f"{cte}SELECT count(*) FROM wanted", params)  # noqa: S608 - placeholders only
         assert cursor.fetchone() == (0,)
+
+
+def test_keys_cte_with_types_drives_an_update_of_each_keyed_row(buyers):
+    """The relink's identifier write (blacklist.services.links._identifiers_write): integers and
+    booleans in a key table, joined by UPDATE … FROM, on both databases."""
+    moved = Identifier.objects.filter(buyer__in=buyers[:3]).order_by("pk")
+    rows = [(identifier.pk, buyers[5].pk, n == 0) for n, identifier in enumerate(moved)]
+    cte, params = keys_cte("moved", ("id", "buyer_id", "is_hub"), rows, types=("bigint", "bigint", "boolean"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{cte}UPDATE identity_identifier SET buyer_id = moved.buyer_id, is_hub = moved.is_hub "  # noqa: S608
+            "FROM moved WHERE identity_identifier.id = moved.id",
+            params,
+        )
+    after = {i.pk: (i.buyer_id, i.is_hub) for i in Identifier.objects.all()}
+    assert [after[pk] for pk, _, _ in rows] == [(buyers[5].pk, True), (buyers[5].pk, False), (buyers[5].pk, False)]
+    untouched = Identifier.objects.filter(buyer__in=buyers[3:5])
+    assert sorted(i.buyer_id for i in untouched) == [buyers[3].pk, buyers[4].pk]
+    assert not any(i.is_hub for i in untouched)
+
+
+def test_aware_reads_datetimes_as_the_orm_does(buyers):
+    from datetime import UTC, datetime
+
+    from riskhub.rows import aware
+
+    moment = datetime(2026, 12, 3, 12, 30, 15, 123456, tzinfo=UTC)
+    Buyer.objects.filter(pk=buyers[0].pk).update(needs_score_since=moment)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT needs_score_since FROM identity_buyer WHERE id = %s", [buyers[0].pk])
+        [(raw,)] = cursor.fetchall()
+    assert aware(raw) == moment == Buyer.objects.get(pk=buyers[0].pk).needs_score_since
+    assert aware(raw).utcoffset().total_seconds() == 0
+    assert aware(None) is None
+    assert aware("2026-12-03 12:30:15.123456") == moment  # SQLite's text form
