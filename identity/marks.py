@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from riskhub.celery import app
-from riskhub.rows import placeholders
+from riskhub.rows import any_of
 
 logger = logging.getLogger(__name__)
 
@@ -60,12 +60,13 @@ def buyers_mark(*, buyer_ids, created=()):
         return
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite locks the database
     # One statement, written out: the ORM's two (lock, then update) cost more to compile than to run.
+    condition, params = any_of("id", ids, "bigint")  # one statement text whatever the count
     sql = (
         "UPDATE identity_buyer SET needs_score_since = %s WHERE id IN "  # noqa: S608 - placeholders only
-        f"(SELECT id FROM identity_buyer WHERE id IN ({placeholders(ids)}) ORDER BY id{lock}) RETURNING id"
+        f"(SELECT id FROM identity_buyer WHERE {condition} ORDER BY id{lock}) RETURNING id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(timezone.now()), *ids])
+        cursor.execute(sql, [connection.ops.adapt_datetimefield_value(timezone.now()), *params])
         marked = [pk for (pk,) in cursor.fetchall()]
     score_wakeup(buyer_ids={*marked, *created})
 

@@ -8,10 +8,9 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from blacklist.models import COUNTING_STATUSES, Flag, FlagStatus
+from blacklist.models import COUNTING_STATUSES, FlagStatus
 from blacklist.services.links import buyers_relink
 from identity.models import Buyer
 from riskhub.rows import any_of, aware, insert_many
@@ -32,27 +31,39 @@ def _voices_by_buyer(buyer_ids):
     buyer still makes it one voice (grouped by seller), and one flag (distinct counts). A row with
     only expired flags is no voice: it only tells the explanation that the buyer was flagged once.
     """
-    counting = Q(status__in=COUNTING_STATUSES)
-    rows = (
-        Flag.objects.filter(identifiers__buyer_id__any=buyer_ids, status__in=[*COUNTING_STATUSES, FlagStatus.EXPIRED])
-        .values_list("identifiers__buyer_id", "reason_id", "seller_id", "seller__trust")
-        .annotate(
-            last_at=Max("occurred_at", filter=counting),
-            disputed=Count("id", distinct=True, filter=Q(status=FlagStatus.DISPUTED)),
-            expired=Count("id", distinct=True, filter=Q(status=FlagStatus.EXPIRED)),
-        )
-        .order_by()
-    )
+    buyers, params = any_of("i.buyer_id", buyer_ids, "bigint")
+    sql = _VOICES_SQL.format(counting=", ".join(["%s"] * len(_COUNTING)), buyers=buyers)
+    dispute, expiry = FlagStatus.DISPUTED.value, FlagStatus.EXPIRED.value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*_COUNTING, dispute, expiry, *params, *_COUNTING, expiry])
+        rows = cursor.fetchall()
     voices, expired = {}, {}
-    # Fetched at once, not through iterator(): a chunk's rows are bounded by its buyers, and a
-    # server-side cursor cost a task three more round trips (DECLARE, FETCH, CLOSE) for them.
     for buyer_id, reason, seller_id, trust, last_at, disputed, gone in rows:
         expired[buyer_id] = expired.get(buyer_id, 0) + gone
         if last_at is not None:
             voices.setdefault(buyer_id, []).append(
-                policy.Voice(seller_id=seller_id, reason=reason, last_at=last_at, trust=trust, disputed=disputed)
+                policy.Voice(seller_id=seller_id, reason=reason, last_at=aware(last_at), trust=trust, disputed=disputed)
             )
     return voices, expired
+
+
+# One row per buyer, reason and seller. Written out like the relink's reads (blacklist.services.links):
+# every score task runs it, and building it through the ORM (a join path, three filtered
+# aggregates) cost a tenth of the task's CPU. Parameters: the counting statuses, "disputed",
+# "expired", the buyers, the counting statuses and "expired" again.
+_VOICES_SQL = """
+SELECT i.buyer_id, f.reason_id, f.seller_id, s.trust,
+       MAX(f.occurred_at) FILTER (WHERE f.status IN ({counting})),
+       COUNT(DISTINCT f.id) FILTER (WHERE f.status = %s),
+       COUNT(DISTINCT f.id) FILTER (WHERE f.status = %s)
+  FROM blacklist_flag f
+  JOIN blacklist_flagidentifier fi ON fi.flag_id = f.id
+  JOIN identity_identifier i ON i.id = fi.identifier_id
+  JOIN blacklist_seller s ON s.id = f.seller_id
+ WHERE {buyers} AND f.status IN ({counting}, %s)
+ GROUP BY i.buyer_id, f.reason_id, f.seller_id, s.trust
+"""
+_COUNTING = [status.value for status in COUNTING_STATUSES]
 
 
 def breakdown_to_json(breakdown):
