@@ -44,9 +44,11 @@ def reasons_forget():
     _reasons["rows"] = None
 
 
-def link_assertions(*, identifier_ids):
+def link_assertions(*, identifier_ids, flags=True):
     """(a, b, seller id, flag id) for every link a counting flag asserts between one of these
     identifiers (a) and another identifier it names (b): every link touching them, complete.
+    `flags=False`: the distinct (a, b, seller id) alone — what the relink weighs, in fewer rows
+    (a seller naming a pair in many flags is one assertion of it).
 
     Only rows of flags naming several identifiers are looked at (a partial index): the relink runs
     this on every score task, and most flags name a single identifier.
@@ -55,9 +57,16 @@ def link_assertions(*, identifier_ids):
     if not ids:
         return []
     named, params = any_of("a.identifier_id", ids, "bigint")
-    sql = _LINK_ASSERTIONS_SQL.format(named=named, counting=", ".join(["%s"] * len(COUNTING_STATUSES)))
+    columns = "a.identifier_id, b.identifier_id, f.seller_id" + (", f.id" if flags else "")
+    sql = _LINK_ASSERTIONS_SQL.format(
+        columns=columns if flags else f"DISTINCT {columns}",
+        named=named,
+        counting=", ".join(["%s"] * len(COUNTING_STATUSES)),
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *COUNTING_STATUSES])
+        if not flags:
+            return cursor.fetchall()
         # psycopg already answers UUIDs; SQLite (make run) answers their hex.
         return [
             (a, b, seller, flag if isinstance(flag, uuid.UUID) else uuid.UUID(flag))
@@ -66,7 +75,7 @@ def link_assertions(*, identifier_ids):
 
 
 _LINK_ASSERTIONS_SQL = """
-SELECT a.identifier_id, b.identifier_id, f.seller_id, f.id
+SELECT {columns}
   FROM blacklist_flagidentifier a
   JOIN blacklist_flagidentifier b ON b.flag_id = a.flag_id AND b.identifier_id <> a.identifier_id
   JOIN blacklist_flag f ON f.id = a.flag_id

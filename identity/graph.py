@@ -65,12 +65,26 @@ def partition(
 ) -> Partition:
     """The buyers (components) that `nodes` form under the evidence.
 
-    1. Group assertions by pair, counting distinct sellers.
+    1. Group assertions by pair, counting distinct sellers (link_sellers).
     2. Find hubs over every asserted pair (corroborated or not: a parcel locker is named with
        many buyers by many different sellers, each alone).
     3. Join the ends of every eligible pair (union-find); every node ends up in one component.
     """
-    sellers = link_sellers(assertions)
+    return partition_linked(
+        nodes, link_sellers(assertions), kinds=kinds, min_sellers=min_sellers, hub_limit=hub_limit, severed=severed
+    )
+
+
+def partition_linked(
+    nodes: Iterable,
+    sellers: Mapping,
+    *,
+    kinds: Mapping,
+    min_sellers: int,
+    hub_limit: int,
+    severed: Iterable[tuple] = (),
+) -> Partition:
+    """`partition` from the assertions already grouped: {canonical pair: sellers asserting it}."""
     hubs = hubs_of(sellers, kinds, hub_limit)
     cut = {pair(a, b) for a, b in severed}
     corroborated = frozenset(p for p, s in sellers.items() if len(s) >= min_sellers)

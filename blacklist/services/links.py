@@ -50,15 +50,16 @@ def buyers_relink(*, buyer_ids, carry=None):
 
 
 def _partition(asked):
-    nodes, assertions, kinds = _region(asked)
-    result = graph.partition(
+    nodes, sellers, kinds = _region(asked)
+    # Only identifiers with asserted links can have a severed one.
+    asserting = {end for linked in sellers for end in linked if end in nodes}
+    result = graph.partition_linked(
         nodes,
-        [(a, b, seller) for a, b, seller, _ in assertions],
+        sellers,
         kinds=kinds,
         min_sellers=settings.LINK_MIN_SELLERS,
         hub_limit=settings.LINK_HUB_LIMIT,
-        # Only identifiers with asserted links can have a severed one.
-        severed=severed_pairs(identifier_ids={a for a, _, _, _ in assertions}) if assertions else (),
+        severed=severed_pairs(identifier_ids=asserting) if asserting else (),
     )
     return nodes, result
 
@@ -81,11 +82,13 @@ def _moves(nodes, result, asked):
 
 def _region(buyer_ids):
     """The region around these buyers, closed under eligible links (see buyers_relink, step 1):
-    ({identifier id: (kind, buyer id, is_hub)}, the assertions touching them, {id: kind} of every
-    identifier they touch). A hub's own links are all known once it is in the region, so it is
-    found a hub there and the region does not grow through it: a parcel locker named with a
-    thousand buyers does not drag them all into every relink of one of them."""
-    nodes, assertions, kinds, done = {}, [], {}, set()
+    ({identifier id: (kind, buyer id, is_hub)}, {canonical pair: sellers asserting it} for every
+    link touching them (identity.graph.link_sellers), {id: kind} of every identifier they touch).
+    A hub's own links are all known once it is in the region, so it is found a hub there and the
+    region does not grow through it: a parcel locker named with a thousand buyers does not drag
+    them all into every relink of one of them. The links are gathered as the region grows, each
+    round adding only the new identifiers' links."""
+    nodes, sellers, kinds, done = {}, {}, {}, set()
     pending = set(buyer_ids)
     while pending:
         done |= pending
@@ -95,12 +98,12 @@ def _region(buyer_ids):
         }
         nodes.update(fresh)
         kinds.update((pk, kind) for pk, (kind, _, _) in fresh.items())
-        found = [row for row in (link_assertions(identifier_ids=fresh) if fresh else []) if row[0] in fresh]
-        assertions += found
-        unknown = {b for _, b, _, _ in found if b not in kinds}
+        found = link_assertions(identifier_ids=fresh, flags=False) if fresh else []
+        unknown = {b for _, b, _ in found if b not in kinds}
         if unknown:
             kinds.update(_identifier_rows("id, kind", "id", unknown))
-        sellers = graph.link_sellers((a, b, s) for a, b, s, _ in assertions)
+        for linked, who in graph.link_sellers(found).items():
+            sellers[linked] = sellers[linked] | who if linked in sellers else who
         hubs = graph.hubs_of(sellers, kinds, settings.LINK_HUB_LIMIT) & set(nodes)
         outside = {
             b if a in nodes else a
@@ -108,7 +111,7 @@ def _region(buyer_ids):
             if len(who) >= settings.LINK_MIN_SELLERS and (a in nodes) != (b in nodes) and not ({a, b} & hubs)
         }
         pending = {buyer for (buyer,) in _identifier_rows("buyer_id", "id", outside)} - done if outside else set()
-    return nodes, assertions, kinds
+    return nodes, sellers, kinds
 
 
 def _identifier_rows(columns, key, values):
