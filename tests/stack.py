@@ -184,6 +184,19 @@ def wait_worker_idle(worker, timeout=60):
     wait_for(idle, timeout=timeout, interval=0.5, message="the worker to go idle")
 
 
+def scored_by_worker(worker, buyers, timeout=180):
+    """Until the real worker (a WorkerHandle) has scored every buyer of `buyers` (a queryset) and
+    gone idle: what a command's commits asked for reached the scores, and no task of it is left
+    in a transaction when the test's teardown truncates the tables."""
+    wait_for(
+        lambda: not buyers.filter(needs_score_since__isnull=False).exists(),
+        timeout=timeout,
+        message="the worker to score every buyer",
+    )
+    assert not buyers.filter(score__isnull=True).exists(), "a buyer was left without a score"
+    wait_worker_idle(worker.process)
+
+
 class WorkerHandle:
     """A worker that tests may stop, kill and start again."""
 

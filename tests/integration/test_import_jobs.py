@@ -14,7 +14,7 @@ import pytest
 from blacklist.models import AuditEvent, Flag
 from identity.models import Buyer
 from tests.conftest import make_persona, real_stack
-from tests.stack import BIN, ROOT, process_env
+from tests.stack import BIN, ROOT, process_env, scored_by_worker
 
 pytestmark = [pytest.mark.integration, real_stack]
 
@@ -40,7 +40,7 @@ def _import(path, seller, jobs):
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
-def test_three_jobs_file_every_flag_once_and_report_errors_in_file_order(live_reasons, tmp_path):
+def test_three_jobs_file_every_flag_once_and_report_errors_in_file_order(live_reasons, celery_worker, tmp_path):
     seller = make_persona("Parallel importer").seller
     path = tmp_path / "history.csv"
     _history(path)
@@ -59,3 +59,4 @@ def test_three_jobs_file_every_flag_once_and_report_errors_in_file_order(live_re
 
     assert _import(path, seller, jobs=2) == {"created": 0, "existing": ROWS - len(BAD), "errors": len(BAD)}
     assert flags.count() == ROWS - len(BAD)
+    scored_by_worker(celery_worker, Buyer.objects.filter(identifiers__flags__seller=seller))

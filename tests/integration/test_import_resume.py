@@ -16,7 +16,7 @@ from django.db import connection
 from blacklist.models import AuditEvent, Flag
 from identity.models import Buyer
 from tests.conftest import make_persona, real_stack
-from tests.stack import BIN, ROOT, process_env, wait_for
+from tests.stack import BIN, ROOT, process_env, scored_by_worker, wait_for
 
 pytestmark = [pytest.mark.integration, real_stack]
 
@@ -46,7 +46,7 @@ def _import_backend_gone():
         return cursor.fetchone()[0] == 0
 
 
-def test_an_import_killed_midway_resumes_without_duplicates(live_reasons, tmp_path):
+def test_an_import_killed_midway_resumes_without_duplicates(live_reasons, celery_worker, tmp_path):
     seller = make_persona("Importer").seller
     path = tmp_path / "history.csv"
     _history(path)
@@ -74,3 +74,4 @@ def test_an_import_killed_midway_resumes_without_duplicates(live_reasons, tmp_pa
     assert AuditEvent.objects.filter(flag_id__in=flags.values("id"), action="created").count() == ROWS
     # Every imported flag's buyer carries a mark or a score: nothing is lost to the kill.
     assert not Buyer.objects.filter(identifiers__flags__seller=seller, needs_score_since=None, score=None).exists()
+    scored_by_worker(celery_worker, Buyer.objects.filter(identifiers__flags__seller=seller))
