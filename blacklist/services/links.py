@@ -103,7 +103,7 @@ def _region(buyer_ids):
         if unknown:
             kinds.update(_identifier_rows("id, kind", "id", unknown))
         for linked, who in graph.link_sellers(found).items():
-            sellers[linked] = sellers[linked] | who if linked in sellers else who
+            sellers[linked] = sellers.get(linked, frozenset()) | who
         hubs = graph.hubs_of(sellers, kinds, settings.LINK_HUB_LIMIT) & set(nodes)
         outside = {
             b if a in nodes else a
