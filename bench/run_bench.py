@@ -230,12 +230,17 @@ CELERY_TOPOLOGIES = {
 }
 
 
-def start_workers(env, topology, workers):
+def start_workers(env, topology, workers, bulk_nice=0):
     """Start the Celery workers of `topology` into `workers` (so the caller stops every one that
     started, even if a later one fails) and wait until each answers a ping. -B: beat in one of
-    them, as in production (its sweep is the safety net for lost tasks)."""
+    them, as in production (its sweep is the safety net for lost tasks). `bulk_nice`: the niceness
+    of a worker that takes the `maintenance` queue but not `scoring` (bulk score batches and
+    periodic jobs yield the CPU to the web tier and to fresh flags' scoring; docs/scaling.md)."""
     for name, extra in CELERY_TOPOLOGIES[topology]:
         argv = [str(BIN / "celery"), "-A", "riskhub", "worker", "-n", f"{name}@%h", "--loglevel=WARNING", *extra]
+        queues = extra[extra.index("-Q") + 1].split(",") if "-Q" in extra else []
+        if bulk_nice and "maintenance" in queues and "scoring" not in queues:
+            argv = ["nice", "-n", str(bulk_nice), *argv]
         if "-B" in extra:
             argv += ["-s", str(RESULTS_DIR / "celerybeat-schedule")]
         workers.append(Process(f"celery-{name}", argv, env))
@@ -765,7 +770,7 @@ def run(args):
         ctx.probe_keys = (flagger, asker)
         log(f"starting gunicorn and the celery workers ({args.celery})")
         ctx.server, ctx.url = start_gunicorn(env, args)
-        start_workers(env, args.celery, ctx.workers)
+        start_workers(env, args.celery, ctx.workers, bulk_nice=args.bulk_nice)
         plan = flags_plan(buyers=args.buyers, flags=args.flags, sellers=args.sellers, rng=random.Random(42))
         log(f"loading {args.flags} flags on {args.buyers} buyers in batches of {args.batch}")
         worker_cpu = workers_cpu(ctx)
@@ -931,6 +936,7 @@ def parse_args(argv):
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     p.add_argument("--threads", type=int, default=1, help="> 1: gunicorn --worker-class gthread --threads N")
     p.add_argument("--celery", choices=list(CELERY_TOPOLOGIES), default="split", help="the Celery workers' queues")
+    p.add_argument("--bulk-nice", type=int, default=0, help="niceness of the worker on `maintenance` alone (split)")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--wrk-threads", type=int, default=2)
     p.add_argument("--connections", type=int, default=32)

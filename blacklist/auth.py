@@ -34,25 +34,28 @@ def live_key_find(*, digest):
 
     The same as `ApiKey.objects.select_related("seller").filter(digest=digest,
     revoked_at__isnull=True).first()` (digests are unique), written out because it runs on every
-    API request and the ORM spent ~1 ms compiling it each time (riskhub.rows). The row is kept for
-    up to API_KEY_CACHE_SECONDS (blacklist.keycache); each call builds fresh instances from it.
+    API request and the ORM spent ~1 ms compiling it each time (riskhub.rows). The instances are
+    kept for up to API_KEY_CACHE_SECONDS (blacklist.keycache); each call gets copies of them
+    (riskhub.rows.clone), so no request sees another's changes.
     """
-    cached = keycache.cached_row(digest)
-    if cached is not None:
-        row, last_used = cached
-    else:
+    cached = keycache.cached(digest)
+    if cached is None:
         with connection.cursor() as cursor:
             cursor.execute(_live_key_sql(), [digest])
-            row, last_used = cursor.fetchone(), None
+            row = cursor.fetchone()
         if row is None:
             return None
-        keycache.remember(digest, row)
-    n_key = len(ApiKey._meta.concrete_fields)
-    key = rows.instance(ApiKey, row[:n_key])
+        n_key = len(ApiKey._meta.concrete_fields)
+        read = rows.instance(ApiKey, row[:n_key])
+        seller = rows.instance(Seller, row[n_key:]) if read.seller_id is not None else None
+        keycache.remember(digest, (read, seller))
+        cached = (read, seller, None)
+    built, seller, last_used = cached
+    key = rows.clone(built)
     if last_used is not None:
         key.last_used_at = last_used
     if key.seller_id is not None:
-        ApiKey.seller.field.set_cached_value(key, rows.instance(Seller, row[n_key:]))
+        ApiKey.seller.field.set_cached_value(key, rows.clone(seller))
     return key
 
 

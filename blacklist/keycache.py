@@ -1,7 +1,8 @@
-"""A per-process cache of live API-key rows, so most requests authenticate without a query.
+"""A per-process cache of live API keys, so most requests authenticate without a query.
 
 Every API request authenticates, and the key lookup was a quarter of a decision's time under
-load (docs/benchmarks.md). A row is trusted for API_KEY_CACHE_SECONDS (default 1): revoking a key
+load (docs/benchmarks.md). An entry (the key's and its seller's model instances, as read;
+blacklist.auth hands out copies) is trusted for API_KEY_CACHE_SECONDS (default 1): revoking a key
 or deactivating a seller takes effect within that time in every process, and at once in the
 process that revoked it. Unknown keys are never cached, so nothing here can keep a bad key alive.
 """
@@ -11,23 +12,24 @@ import time
 from django.conf import settings
 
 MAX_ENTRIES = 10_000
-_rows = {}  # digest → [row, fetched_at (monotonic), last_used_at override or None]
+_rows = {}  # digest → [(key, seller), fetched_at (monotonic), last_used_at override or None]
 
 
-def cached_row(digest):
-    """(row, last_used_at override) if a fresh entry exists, else None."""
+def cached(digest):
+    """(key, seller, last_used_at override) if a fresh entry exists, else None."""
     entry = _rows.get(digest)
     if entry is None or time.monotonic() - entry[1] >= settings.API_KEY_CACHE_SECONDS:
         return None
-    return entry[0], entry[2]
+    return (*entry[0], entry[2])
 
 
-def remember(digest, row):
+def remember(digest, instances):
+    """Keep (key, seller) — model instances nobody changes — for API_KEY_CACHE_SECONDS."""
     if settings.API_KEY_CACHE_SECONDS <= 0:
         return
     if len(_rows) >= MAX_ENTRIES:
         _rows.clear()
-    _rows[digest] = [row, time.monotonic(), None]
+    _rows[digest] = [instances, time.monotonic(), None]
 
 
 def note_used(digest, moment):

@@ -15,8 +15,7 @@ an audit event, and marks the buyers the flag names for relinking and rescoring.
 from django.utils import timezone
 
 from blacklist.models import ActorType, AuditEvent, FlagIdentifier, FlagStatus
-from identity.marks import buyers_mark, graph_lock_shared
-from identity.models import Identifier
+from identity.marks import identifiers_mark
 from riskhub.errors import Conflict
 
 S = FlagStatus
@@ -71,10 +70,9 @@ def flags_mark_buyers(*, flag_ids):
     """Mark every buyer these flags name for relinking and rescoring, in the caller's transaction.
 
     A flag's status is evidence twice over: for the score of each buyer it names, and for the
-    links it asserts — a flag that stops counting may split a buyer in two. The graph lock
-    (shared) is taken before the buyers are read, so no relink can move the identifiers between
-    this read and the commit (identity.marks).
+    links it asserts — a flag that stops counting may split a buyer in two. The buyers are read
+    under the graph lock (identity.marks.identifiers_mark), so no relink can move the identifiers
+    between this read and the commit.
     """
-    graph_lock_shared()
-    named = FlagIdentifier.objects.filter(flag_id__in=list(flag_ids)).values("identifier_id")
-    buyers_mark(buyer_ids=Identifier.objects.filter(pk__in=named).values_list("buyer_id", flat=True))
+    named = FlagIdentifier.objects.filter(flag_id__in=list(flag_ids)).values_list("identifier_id", flat=True)
+    identifiers_mark(identifier_ids=sorted(set(named)))

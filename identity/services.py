@@ -19,15 +19,18 @@ class LinkError(ApplicationError):
 def identifiers_resolve(*, identifiers):
     """The Identifier rows for these (kind, digest) values, creating the unknown ones.
 
-    A new identifier starts as a buyer of its own: it has no corroborated link yet, since the
-    only link it can have is the one the caller's flag is about to assert. Two requests racing
-    on the same new digest collide on its unique index; the loser's savepoint rolls back and it
-    retries, now finding the winner's row. Must run inside a transaction. A fixed number of
-    statements whatever the count: one read, and for the unknown ones a buyer insert and an
-    identifier insert (riskhub.rows.copy_in_new). A new identifier's buyer is created marked as
-    needing a score (identity.marks): the caller is about to file evidence about it.
+    A new identifier starts as a buyer of its own, unmarked: it has no evidence and no
+    corroborated link yet (the only link it can have is the one the caller's flag is about to
+    assert, and that flag marks it). Two requests racing on the same new digest collide on its
+    unique index; the loser's savepoint rolls back and it retries, now finding the winner's row.
+    Outside a transaction (the flag write path) the new rows commit at once, so a racer waits
+    for them only, not for the caller's flags. A fixed number of statements whatever the count:
+    one read, and for the unknown ones a buyer insert and an identifier insert
+    (riskhub.rows.copy_in_new).
     Returns {digest: IdentifierRow(id, buyer_id, new)}; `new` for the identifiers (and buyers)
-    this call created.
+    this call created. Read without the graph lock, a `buyer_id` may be moved by a relink before
+    the caller commits: callers mark buyers by identifier id (identity.marks.identifiers_mark),
+    which reads them under the lock.
     """
     wanted = {i.digest: i.kind for i in identifiers}
     for attempt in range(3):
@@ -76,10 +79,10 @@ class IdentifierRow(NamedTuple):
 
 
 def _identifiers_create(kinds):
-    """New identifiers, each with a new buyer of its own, marked: {digest: IdentifierRow}."""
+    """New identifiers, each with a new buyer of its own: {digest: IdentifierRow}."""
     now = timezone.now()
     # Every new buyer is alike (no identifiers yet), so which one goes with which digest is free.
-    buyers = copy_in_new(Buyer, ("created_at", "needs_score_since"), [(now, now)] * len(kinds))
+    buyers = copy_in_new(Buyer, ("created_at",), [(now,)] * len(kinds))
     rows = [(digest, kind, buyer, False, now) for (digest, kind), buyer in zip(kinds.items(), buyers, strict=True)]
     ids = copy_in_new(Identifier, ("digest", "kind", "buyer", "is_hub", "created_at"), rows)
     return {digest: IdentifierRow(pk, buyer, new=True) for (digest, _, buyer, _, _), pk in zip(rows, ids, strict=True)}

@@ -15,6 +15,8 @@ import time
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections, router
 
+from riskhub.db import fetchall
+
 logger = logging.getLogger(__name__)
 
 REPLICA = "replica"
@@ -50,20 +52,14 @@ def lagging_fetchall(alias, sql, params):
     connect timeout per period, not one per decision.
     """
     if alias == DEFAULT_DB_ALIAS:
-        return _fetchall(alias, sql, params)
+        return fetchall(sql, params, using=alias)
     replica = connections[alias]
     if time.monotonic() < getattr(replica, "riskhub_resting_until", 0.0):
-        return _fetchall(DEFAULT_DB_ALIAS, sql, params)
+        return fetchall(sql, params)
     try:
-        return _fetchall(alias, sql, params)
+        return fetchall(sql, params, using=alias)
     except (OperationalError, InterfaceError) as exc:
         logger.warning("replica read failed (%s); reading from the primary", exc.__class__.__name__)
         replica.close_if_unusable_or_obsolete()
         replica.riskhub_resting_until = time.monotonic() + settings.DATABASE_REPLICA_RETRY_SECONDS
-        return _fetchall(DEFAULT_DB_ALIAS, sql, params)
-
-
-def _fetchall(alias, sql, params):
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+        return fetchall(sql, params)

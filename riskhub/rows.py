@@ -89,6 +89,17 @@ def instance(model, values, using="default"):
     return model.from_db(using, None, converted)
 
 
+def clone(obj):
+    """A copy of a model instance read from the database: its field values and a state of its own,
+    no cached relations. What `instance` would build again from the same row, at a third of the
+    cost (no field-by-field __init__): the API key cache hands one out per request."""
+    copied = obj.__class__.__new__(obj.__class__)
+    copied.__dict__.update(obj.__dict__)
+    copied._state = models.base.ModelState()
+    copied._state.adding, copied._state.db = obj._state.adding, obj._state.db
+    return copied
+
+
 def insert_many(model, fields, rows, *, ignore_conflicts=False, update_conflicts=False, returning=()):
     """INSERT `rows` (tuples of `fields` values) into `model`'s table; returns the `returning`
     columns of the rows inserted (or updated), as tuples, in no particular order.

@@ -9,8 +9,9 @@ from riskhub.health import healthz, readyz
 from riskhub.metrics import metrics_view
 
 urlpatterns = [
-    path("api/v1/", include("blacklist.urls")),
+    # Decisions first: Django tries the patterns in order, and every order asks for one.
     path("api/v1/", include("scoring.urls")),
+    path("api/v1/", include("blacklist.urls")),
     path("api/v1/", include("disputes.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file (no inline script under our CSP);

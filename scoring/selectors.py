@@ -3,9 +3,10 @@
 import json
 import uuid
 
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import DEFAULT_DB_ALIAS
 
 from blacklist.models import COUNTING_STATUSES
+from riskhub.db import fetchall
 from riskhub.routers import lagging_alias, lagging_fetchall
 from riskhub.rows import aware
 from scoring import policy
@@ -135,15 +136,11 @@ def _decision_rows(*, seller, digests):
     params = [*digests, seller.pk, seller.pk, *_COUNTING]
     scores_db = lagging_alias(BuyerScore)
     if scores_db == DEFAULT_DB_ALIAS:
-        with connection.cursor() as cursor:
-            cursor.execute(_DECISION_SQL.format(**marks), params)
-            found = cursor.fetchall()
+        found = fetchall(_DECISION_SQL.format(**marks), params)
     else:
         # A replica is set: the scores may lag, the seller's own flags and policy may not (a
         # seller must see its own flag as soon as its request returned): those stay on the primary.
-        with connection.cursor() as cursor:
-            cursor.execute(_OWN_SQL.format(**marks), params)
-            found = cursor.fetchall()
+        found = fetchall(_OWN_SQL.format(**marks), params)
         found += lagging_fetchall(scores_db, _SCORES_SQL.format(**marks), digests)
     scores, own, seller_policy = [], [], policy.Policy()
     for tag, n1, n2, n3, n4, data, flag_id, reason_id, order_ref, status, moment in found:

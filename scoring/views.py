@@ -5,8 +5,7 @@ from datetime import UTC
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import exceptions, serializers
-from rest_framework.authentication import get_authorization_header
+from rest_framework import HTTP_HEADER_ENCODING, exceptions, serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -142,7 +141,9 @@ decisions.initkwargs = {}
 def _seller_key(request):
     """(seller, key) for the request's Bearer key; 401 without a valid one, 403 for an admin key."""
     try:
-        authenticated = key_authenticate(header=get_authorization_header(request))
+        # From META: request.headers (DRF's get_authorization_header) builds a dict of every header.
+        header = request.META.get("HTTP_AUTHORIZATION", "").encode(HTTP_HEADER_ENCODING)
+        authenticated = key_authenticate(header=header)
         if authenticated is None:
             raise exceptions.NotAuthenticated(NO_KEY)
     except exceptions.APIException as exc:

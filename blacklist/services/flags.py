@@ -13,7 +13,7 @@ from blacklist.lifecycle import flag_transition
 from blacklist.models import ActorType, AuditEvent, Flag, FlagIdentifier, FlagStatus
 from identity.identifiers import Identifier as Named
 from identity.identifiers import redact
-from identity.marks import buyers_mark, graph_lock_shared
+from identity.marks import identifiers_mark
 from identity.services import identifiers_resolve
 from riskhub import rows
 from riskhub.errors import NotFound
@@ -48,15 +48,19 @@ def flag_submit(*, seller, identifiers, reason, order_ref, occurred_at=None, not
 def flag_submit_many(*, seller, items):
     """Record many flags of one seller in one transaction and a fixed number of statements.
 
-    1. Take the graph lock shared (identity.marks): no relink moves an identifier until commit.
-    2. Find the flags this seller already filed with the same identifiers, reason and order ref:
+    1. Find the flags this seller already filed with the same identifiers, reason and order ref:
        those items answer with the existing flag (created=False), as do repeats within `items`.
-    3. Find or create the identifiers of the rest (a new identifier is a buyer of its own).
-    4. Append the flags, the identifiers each names, and one audit event each (riskhub.rows.copy_in:
-       a concurrent identical submission that won the race makes this a unique violation, and
-       steps 2–4 run again, answering with its flag); mark the buyers they name as needing a
-       relink and a score. All in this transaction, so every committed flag carries its own
-       "rescore me" mark.
+    2. Find or create the identifiers of the rest (a new identifier is a buyer of its own), in a
+       short transaction of their own, committed before the flags: two batches naming the same
+       new buyer wait for each other's identifiers only, never for each other's whole batch (an
+       identifier unused after all is a bare digest with no evidence, like one whose flags retention
+       purged).
+    3. In one transaction: append the flags, the identifiers each names, and one audit event each
+       (riskhub.rows.copy_in: a concurrent identical submission that won the race makes this a
+       unique violation, and the lookup of step 1 runs again in the transaction, answering with
+       its flag); then mark the buyers those identifiers belong to as needing a relink and a
+       score, read under the graph lock (identity.marks.identifiers_mark), which is held only
+       from there to the commit. So every committed flag carries its own "rescore me" mark.
     A flag links nothing by itself: its identifiers join other sellers' evidence only once the
     relink finds a link corroborated (identity.graph).
     Returns [(flag, created)] in the order of `items`.
@@ -64,9 +68,11 @@ def flag_submit_many(*, seller, items):
     items = list(items)
     if not items:
         return []
-    with transaction.atomic():
-        graph_lock_shared()
-        found, created = _recorded(seller, items)
+    found, created = _existing(seller, items), set()
+    if fresh := _unfiled(items, found):
+        resolved = identifiers_resolve(identifiers=[i for item in fresh for i in item.identifiers])
+        with transaction.atomic():
+            found, created = _recorded(seller, items, found, resolved)
     answered = set()
     results = []
     for item in items:  # only the first of repeated items is the one created
@@ -75,22 +81,29 @@ def flag_submit_many(*, seller, items):
     return results
 
 
-def _recorded(seller, items, attempts=3):
-    """({key: flag} for every item, keys this call inserted): the flags already filed, and the rest
-    inserted. A concurrent identical submission that commits between the lookup and the insert
-    makes the insert a unique violation: the savepoint rolls back and the lookup, run again, now
-    answers with that submission's flag."""
+def _unfiled(items, found):
+    """The items with no flag in `found`, the first of each key only."""
+    fresh = {}
+    for item in items:
+        if item.key not in found:
+            fresh.setdefault(item.key, item)
+    return list(fresh.values())
+
+
+def _recorded(seller, items, found, resolved, attempts=3):
+    """({key: flag} for every item, keys this call inserted): the flags already `found`, and the
+    rest inserted. A concurrent identical submission that commits between the lookup and the
+    insert makes the insert a unique violation: the savepoint rolls back and the lookup, run
+    again, now answers with that submission's flag."""
     for attempt in range(attempts):
         try:
             with transaction.atomic():
-                found = _existing(seller, items)
-                fresh = {}
-                for item in items:
-                    if item.key not in found:
-                        fresh.setdefault(item.key, item)
+                if attempt:
+                    found = _existing(seller, items)
+                fresh = _unfiled(items, found)
                 if not fresh:
                     return found, set()
-                inserted = _insert(seller, list(fresh.values()), timezone.now())
+                inserted = _insert(seller, fresh, resolved, timezone.now())
                 return found | inserted, set(inserted)
         except IntegrityError:
             if attempt == attempts - 1:
@@ -116,10 +129,9 @@ def _existing(seller, items):
     return {key: flag for flag in found if (key := (flag.buyer_key, flag.reason_id, flag.order_ref)) in wanted}
 
 
-def _insert(seller, items, now):
-    """Insert the flags of `items` (none of them filed yet), their identifiers' links and audit
-    events, and mark their buyers; returns {key: flag}."""
-    resolved = identifiers_resolve(identifiers=[i for item in items for i in item.identifiers])
+def _insert(seller, items, resolved, now):
+    """Insert the flags of `items` (none of them filed yet), their identifiers' links (`resolved`:
+    identifiers_resolve's answer) and audit events, and mark their buyers; returns {key: flag}."""
     values = [
         (
             uuid.uuid4(),
@@ -148,11 +160,9 @@ def _insert(seller, items, now):
         ("flag_id", "actor_type", "actor_id", "action", "from_status", "to_status", "note", "created_at"),
         [(flag.pk, ActorType.SELLER, str(seller.pk), "created", "", FlagStatus.ACTIVE, "", now) for flag in flags],
     )
-    named_rows = {resolved[i.digest] for item in items for i in item.identifiers}
-    buyers_mark(
-        buyer_ids={row.buyer_id for row in named_rows if not row.new},
-        created={row.buyer_id for row in named_rows if row.new},
-    )
+    # Every identifier, new ones too: committed before the flags, they may have been relinked or
+    # scored (their marks cleared) since.
+    identifiers_mark(identifier_ids=sorted({resolved[i.digest].id for item in items for i in item.identifiers}))
     return {item.key: flag for flag, item in zip(flags, items, strict=True)}
 
 

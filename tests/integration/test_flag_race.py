@@ -1,4 +1,5 @@
-"""Two identical submissions racing: one flag, answered to both.
+"""Races of the write path: two identical submissions (one flag, answered to both), and a writer
+against a relink that moves its identifier.
 
 The flags are appended by COPY (riskhub.rows.copy_in), which has no ON CONFLICT: the loser of the
 race meets the idempotency constraint and flag_submit_many runs its lookup again. The race is
@@ -11,12 +12,15 @@ import threading
 import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from blacklist.models import AuditEvent, Flag, FlagIdentifier
 from blacklist.services.flags import flag_submit
-from identity.models import Buyer
+from identity.marks import graph_lock_exclusive
+from identity.models import Buyer, Identifier
+from scoring.models import BuyerScore
 from tests.conftest import ids, real_stack
+from tests.stack import scored_by_worker
 
 pytestmark = [real_stack, pytest.mark.integration]
 
@@ -78,3 +82,64 @@ def test_the_loser_of_an_identical_submission_race_answers_with_the_winners_flag
     assert AuditEvent.objects.filter(flag_id=flag.pk).count() == 1
     assert FlagIdentifier.objects.filter(flag=flag).count() == 2
     assert Buyer.objects.count() == buyers_before
+
+
+def _waiting_for_the_graph_lock():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_a_writer_marks_the_buyer_a_relink_moved_its_identifier_to(live_reasons, celery_worker, seller_a, seller_b):
+    """A writer takes the graph lock only to mark (identity.marks.identifiers_mark), after it has
+    read its identifiers and written its flag. A relink that moves one of those identifiers in
+    between must not make the writer mark the identifier's old buyer: the new flag would never
+    reach the score of the buyer that holds its identifier now."""
+    buyer = ids(email="moved@example.com")
+    earlier, _ = flag_submit(seller=seller_a.seller, identifiers=buyer, reason="refund_abuse", order_ref="EARLIER-2")
+    identifier = earlier.identifiers.get()
+    old_owner = identifier.buyer_id
+    scored_by_worker(celery_worker, Buyer.objects.filter(pk=old_owner))
+    new_owner = Buyer.objects.create().pk
+    relink_holds, relink_go, done = threading.Event(), threading.Event(), {}
+
+    def relink():  # the relink's part: the exclusive lock, one identifier moved, commit
+        try:
+            with transaction.atomic():
+                graph_lock_exclusive()
+                relink_holds.set()
+                relink_go.wait(10)
+                Identifier.objects.filter(pk=identifier.pk).update(buyer_id=new_owner)
+        finally:
+            connection.close()
+
+    def write():
+        try:
+            done["flag"] = flag_submit(
+                seller=seller_b.seller, identifiers=buyer, reason="extortion", order_ref="RACE-MOVE"
+            )
+        finally:
+            connection.close()
+
+    mover = threading.Thread(target=relink)
+    mover.start()
+    assert relink_holds.wait(10)
+    writer = threading.Thread(target=write)
+    writer.start()
+    for _ in range(200):  # the writer has read the identifier and written its flag; now it waits
+        if _waiting_for_the_graph_lock():
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the writer never waited for the graph lock")
+    assert Flag.objects.filter(order_ref="RACE-MOVE").count() == 0  # not committed yet
+    relink_go.set()
+    mover.join(10)
+    writer.join(10)
+
+    assert done["flag"][1] is True
+    assert Buyer.objects.get(pk=old_owner).needs_score_since is None  # the writer did not mark it
+    scored_by_worker(celery_worker, Buyer.objects.filter(pk=new_owner))  # it marked the new owner
+    assert set(BuyerScore.objects.get(buyer_id=new_owner).reasons) == {"refund_abuse", "extortion"}
