@@ -70,7 +70,8 @@ def fetchall(sql, params, *, using=DEFAULT_DB_ALIAS):
     sent in binary: Django's cursor wrapper and a fresh psycopg cursor cost ~30 µs of CPU per
     statement and the rows' text parsing ~9 µs (docs/benchmarks.md). While Django records or
     wraps queries (DEBUG, the test suite's query counters, connection.execute_wrapper) it uses
-    Django's cursor, so nothing is hidden from them.
+    Django's cursor, so nothing is hidden from them. The rows are Django's cursor's, except that
+    a JSON value comes back decoded, not as its text (callers take both).
     """
     db = connections[using]
     if db.vendor != "postgresql" or db.queries_logged or db.execute_wrappers:

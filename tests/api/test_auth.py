@@ -208,3 +208,14 @@ def test_a_key_is_looked_up_once_per_process_for_a_short_while(seller_a):
     with CaptureQueriesContext(connection) as queries:
         assert seller_a.get("/api/v1/reasons").status_code == 200
     assert not [q for q in queries if "blacklist_apikey" in q["sql"]]
+
+
+def test_each_request_gets_its_own_copy_of_a_cached_key(seller_a):
+    from blacklist.auth import key_authenticate
+
+    header = f"Bearer {seller_a.key}".encode()
+    seller, key = key_authenticate(header=header)
+    seller.name, key.prefix = "changed in one request", "changed"
+    again_seller, again_key = key_authenticate(header=header)  # from the process's cache
+    assert (again_seller.name, again_key.prefix) == (seller_a.seller.name, seller_a.seller.keys.get().prefix)
+    assert again_key.seller is again_seller and again_seller is not seller and again_key is not key
