@@ -168,6 +168,21 @@ class Process:
             return ""
 
 
+def postgres_cpu_seconds():
+    """CPU time (user + system) used so far by every PostgreSQL process of this machine (the bench's
+    server is local): the database's share of a load, measured as a delta."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, tail = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue  # exited meanwhile
+        if head.endswith("(postgres"):
+            fields = tail.split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def manage(env, *argv):
     return manage_run(env, *argv)["stdout"]
 
@@ -395,7 +410,7 @@ def load_flags(ctx, plan, probe=True):
         codes = [r["status"] for r in body["results"]]
         return elapsed, codes
 
-    began = time.monotonic()
+    began, web_cpu, db_cpu = time.monotonic(), ctx.server.cpu_seconds(), postgres_cpu_seconds()
     pool = ThreadPoolExecutor(max_workers=ctx.args.ingest_clients + 1)
     stop = threading.Event()
     probe = pool.submit(freshness_probe, ctx, stop) if probe else None
@@ -406,6 +421,7 @@ def load_flags(ctx, plan, probe=True):
         # On Ctrl-C or a failed batch, drop the batches not yet sent instead of sending them all.
         pool.shutdown(wait=True, cancel_futures=True)
     wall = time.monotonic() - began
+    web_cpu, db_cpu = ctx.server.cpu_seconds() - web_cpu, postgres_cpu_seconds() - db_cpu
     codes = [c for _, cs in done for c in cs]
     created = sum(1 for c in codes if c == 201)
     failed = [c for c in codes if c not in (200, 201)]
@@ -422,6 +438,10 @@ def load_flags(ctx, plan, probe=True):
         "flags_per_s": round(len(codes) / wall, 1),
         "batch_p50_s": round(batch_times[len(batch_times) // 2], 3),
         "batch_max_s": round(batch_times[-1], 3),
+        # CPU per flag, steadier than the rate on a shared machine: gunicorn's, and every PostgreSQL
+        # process's (the scorers' queries included while they run).
+        "gunicorn_cpu_us_per_flag": round(1e6 * web_cpu / len(codes)),
+        "postgres_cpu_us_per_flag": round(1e6 * db_cpu / len(codes)),
     }
     if probe:
         lags = sorted(probe.result())
@@ -758,6 +778,7 @@ def run(args):
             "threads": max(args.threads, 1),
         },
         "celery_workers": {name: " ".join(extra) for name, extra in CELERY_TOPOLOGIES[args.celery]},
+        "bulk_nice": args.bulk_nice,
         "wrk": {"threads": args.wrk_threads, "connections": args.connections, "duration_s": args.duration},
     }
     try:
@@ -807,14 +828,22 @@ def _latency_cpu(w):
     return f"p50 {w['p50_ms']} ms · p99 {w['p99_ms']} ms · {w['gunicorn_cpu_ms_per_request']} ms CPU/req"
 
 
+def _flag_cpu(ingestion):
+    """A load's CPU per flag, as the table prints it."""
+    return (
+        f"CPU/flag: gunicorn {ingestion['gunicorn_cpu_us_per_flag']} µs, "
+        f"PostgreSQL {ingestion['postgres_cpu_us_per_flag']} µs"
+    )
+
+
 def report(results):
     ing, sc = results["ingestion"], results["scoring"]
     rows = [
         (
             "batch ingestion",
             f"{ing['flags_per_s']:.0f} flags/s",
-            f"{ing['flags']} flags in {ing['seconds']} s, {ing['batch_size']} per batch; target ≥ {BATCH_TARGET:,} "
-            f"flags/s — {'OK' if ing['flags_per_s'] >= BATCH_TARGET else 'BELOW'}",
+            f"{ing['flags']} flags in {ing['seconds']} s, {ing['batch_size']} per batch; {_flag_cpu(ing)}; "
+            f"target ≥ {BATCH_TARGET:,} flags/s — {'OK' if ing['flags_per_s'] >= BATCH_TARGET else 'BELOW'}",
         ),
         (
             "freshness under load (p95)",
@@ -868,8 +897,9 @@ def report(results):
             (
                 "batch, scorers paused",
                 f"{si['flags_per_s']:.0f} flags/s",
-                f"{si['flags']} flags in {si['seconds']} s, the same load on new buyers with the Celery workers "
-                f"stopped: the web tier and database alone — reported (the target above counts the scorers)",
+                f"{si['flags']} flags in {si['seconds']} s; {_flag_cpu(si)}; the same load on new buyers with the "
+                f"Celery workers stopped: the web tier and database alone — reported (the target above counts "
+                f"the scorers)",
             ),
             (
                 "scoring alone, after it",
