@@ -1,5 +1,6 @@
 """Reads for decisions and policies. The decision path never aggregates flags."""
 
+import functools
 import json
 import uuid
 
@@ -127,21 +128,28 @@ _SCORES_SQL = _ASKED + "\n" + _SCORE_ROWS
 _COUNTING = [str(s) for s in COUNTING_STATUSES]
 
 
+@functools.cache
+def _statements(digests):
+    """(_DECISION_SQL, _OWN_SQL, _SCORES_SQL) for this many digests, formatted once."""
+    marks = {"digests": ", ".join(["%s"] * digests), "counting": ", ".join(["%s"] * len(_COUNTING))}
+    return tuple(sql.format(**marks) for sql in (_DECISION_SQL, _OWN_SQL, _SCORES_SQL))
+
+
 def _decision_rows(*, seller, digests):
     """(score rows, own flags newest first, policy) for these digests, in one statement (two with
     a replica)."""
     if not digests:
         return [], [], policy_of(seller=seller)
-    marks = {"digests": ", ".join(["%s"] * len(digests)), "counting": ", ".join(["%s"] * len(_COUNTING))}
+    decision_sql, own_sql, scores_sql = _statements(len(digests))
     params = [*digests, seller.pk, seller.pk, *_COUNTING]
     scores_db = lagging_alias(BuyerScore)
     if scores_db == DEFAULT_DB_ALIAS:
-        found = fetchall(_DECISION_SQL.format(**marks), params)
+        found = fetchall(decision_sql, params)
     else:
         # A replica is set: the scores may lag, the seller's own flags and policy may not (a
         # seller must see its own flag as soon as its request returned): those stay on the primary.
-        found = fetchall(_OWN_SQL.format(**marks), params)
-        found += lagging_fetchall(scores_db, _SCORES_SQL.format(**marks), digests)
+        found = fetchall(own_sql, params)
+        found += lagging_fetchall(scores_db, scores_sql, digests)
     scores, own, seller_policy = [], [], policy.Policy()
     for tag, n1, n2, n3, n4, data, flag_id, reason_id, order_ref, status, moment in found:
         if tag == "p" and n1 is not None:
