@@ -27,10 +27,9 @@ def identifiers_resolve(*, identifiers):
     for them only, not for the caller's flags. A fixed number of statements whatever the count:
     one read, and for the unknown ones a buyer insert and an identifier insert
     (riskhub.rows.copy_in_new).
-    Returns {digest: IdentifierRow(id, buyer_id, new)}; `new` for the identifiers (and buyers)
-    this call created. Read without the graph lock, a `buyer_id` may be moved by a relink before
-    the caller commits: callers mark buyers by identifier id (identity.marks.identifiers_mark),
-    which reads them under the lock.
+    Returns {digest: IdentifierRow(id, buyer_id)}. Read without the graph lock, a `buyer_id` may
+    be moved by a relink before the caller commits: callers mark buyers by identifier id
+    (identity.marks.identifiers_mark), which reads them under the lock.
     """
     wanted = {i.digest: i.kind for i in identifiers}
     for attempt in range(3):
@@ -75,7 +74,6 @@ def _identifiers_found(digests):
 class IdentifierRow(NamedTuple):
     id: int
     buyer_id: int
-    new: bool = False
 
 
 def _identifiers_create(kinds):
@@ -85,7 +83,7 @@ def _identifiers_create(kinds):
     buyers = copy_in_new(Buyer, ("created_at",), [(now,)] * len(kinds))
     rows = [(digest, kind, buyer, False, now) for (digest, kind), buyer in zip(kinds.items(), buyers, strict=True)]
     ids = copy_in_new(Identifier, ("digest", "kind", "buyer", "is_hub", "created_at"), rows)
-    return {digest: IdentifierRow(pk, buyer, new=True) for (digest, _, buyer, _, _), pk in zip(rows, ids, strict=True)}
+    return {digest: IdentifierRow(pk, buyer) for (digest, _, buyer, _, _), pk in zip(rows, ids, strict=True)}
 
 
 def link_sever(*, a, b, actor, note=""):
