@@ -87,7 +87,8 @@ def test_the_loser_of_an_identical_submission_race_answers_with_the_winners_flag
 def _waiting_for_the_graph_lock():
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' "
+            "AND wait_event = 'advisory' AND query LIKE '%%pg_advisory_xact_lock_shared%%'"
         )
         return cursor.fetchone()[0]
 
