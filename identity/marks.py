@@ -61,7 +61,9 @@ def identifiers_mark(*, identifier_ids):
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys are deferrable
+            # Back to how the schema declares them: every deferrable constraint here is one of
+            # Django's foreign keys, DEFERRABLE INITIALLY DEFERRED.
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     graph_lock_shared()
     ids = list(identifier_ids)
     if ids:

@@ -1,5 +1,6 @@
 """flag_submit_many: set-based, and the same outcome as submitting the flags one by one."""
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -80,3 +81,17 @@ def test_a_batch_costs_a_fixed_number_of_statements(seller_a):
         # the lock, 1 mark, 3 releases
         assert counts[0] == counts[1], counts
         assert len(counts[0]) <= 19, " | ".join(counts[0])
+
+
+def test_every_deferrable_constraint_starts_deferred(db):
+    """identity.marks.identifiers_mark checks the deferred foreign keys early, then restores the
+    transaction with SET CONSTRAINTS ALL DEFERRED: right only while no deferrable constraint of
+    the schema is declared INITIALLY IMMEDIATE."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no SET CONSTRAINTS")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+            "WHERE n.nspname = current_schema() AND c.condeferrable AND NOT c.condeferred"
+        )
+        assert cursor.fetchall() == []
