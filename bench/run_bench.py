@@ -151,15 +151,7 @@ class Process:
 
     def cpu_seconds(self):
         """CPU time (user + system) used so far by this process and everything in its group."""
-        ticks = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue  # exited meanwhile
-            if int(fields[2]) == self.proc.pid:  # fields[2] = process group id
-                ticks += int(fields[11]) + int(fields[12])  # utime + stime
-        return ticks / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(lambda command, fields: int(fields[2]) == self.proc.pid)  # fields[2]: process group
 
     def log_tail(self, lines=30):
         try:
@@ -168,19 +160,25 @@ class Process:
             return ""
 
 
-def postgres_cpu_seconds():
-    """CPU time (user + system) used so far by every PostgreSQL process of this machine (the bench's
-    server is local): the database's share of a load, measured as a delta."""
+def cpu_seconds(counts):
+    """CPU time (user + system) used so far by the processes for which `counts(command, fields)`
+    is true: `command` is the name /proc/<pid>/stat gives, `fields` what follows it."""
     ticks = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             head, tail = stat.read_text().rsplit(")", 1)
         except OSError:
             continue  # exited meanwhile
-        if head.endswith("(postgres"):
-            fields = tail.split()
-            ticks += int(fields[11]) + int(fields[12])
+        fields = tail.split()
+        if counts(head.partition("(")[2], fields):
+            ticks += int(fields[11]) + int(fields[12])  # utime + stime
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds():
+    """CPU time used so far by every PostgreSQL process of this machine (the bench's server is
+    local): the database's share of a load, measured as a delta."""
+    return cpu_seconds(lambda command, fields: command == "postgres")
 
 
 def manage(env, *argv):

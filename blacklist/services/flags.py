@@ -46,7 +46,8 @@ def flag_submit(*, seller, identifiers, reason, order_ref, occurred_at=None, not
 
 
 def flag_submit_many(*, seller, items):
-    """Record many flags of one seller in one transaction and a fixed number of statements.
+    """Record many flags of one seller with a fixed number of statements: the flags in one
+    transaction, after their new identifiers in a short one of their own.
 
     1. Find the flags this seller already filed with the same identifiers, reason and order ref:
        those items answer with the existing flag (created=False), as do repeats within `items`.
