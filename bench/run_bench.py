@@ -162,7 +162,10 @@ class Process:
 
 def cpu_seconds(counts):
     """CPU time (user + system) used so far by the processes for which `counts(command, fields)`
-    is true: `command` is the name /proc/<pid>/stat gives, `fields` what follows it."""
+    is true: `command` is the name /proc/<pid>/stat gives, `fields` what follows it. A process's
+    children that exited and were reaped count through it (cutime + cstime): a PostgreSQL backend
+    whose connection closes during a run, or a gunicorn worker replaced, leaves /proc, and a sum
+    of the live processes alone would go down."""
     ticks = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -171,7 +174,7 @@ def cpu_seconds(counts):
             continue  # exited meanwhile
         fields = tail.split()
         if counts(head.partition("(")[2], fields):
-            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+            ticks += sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
@@ -179,6 +182,20 @@ def postgres_cpu_seconds():
     """CPU time used so far by every PostgreSQL process of this machine (the bench's server is
     local): the database's share of a load, measured as a delta."""
     return cpu_seconds(lambda command, fields: command == "postgres")
+
+
+def steal_ticks():
+    """(ticks stolen by the hypervisor, all ticks) so far, over every CPU (/proc/stat): the share
+    of a run's time this virtual machine's CPUs waited for the host, measured as a delta. It
+    tells a run slowed by neighbours from a slower tree."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return fields[7], sum(fields[:8])  # steal; user … steal (guest time is already in user)
+
+
+def steal_pct(before):
+    """The share of the time since `before` (steal_ticks()) stolen by the host, in percent."""
+    stolen, total = (now - then for now, then in zip(steal_ticks(), before, strict=True))
+    return round(100 * stolen / total, 1) if total else 0.0
 
 
 def manage(env, *argv):
@@ -408,7 +425,7 @@ def load_flags(ctx, plan, probe=True):
         codes = [r["status"] for r in body["results"]]
         return elapsed, codes
 
-    began, web_cpu, db_cpu = time.monotonic(), ctx.server.cpu_seconds(), postgres_cpu_seconds()
+    began, web_cpu, db_cpu, steal = time.monotonic(), ctx.server.cpu_seconds(), postgres_cpu_seconds(), steal_ticks()
     pool = ThreadPoolExecutor(max_workers=ctx.args.ingest_clients + 1)
     stop = threading.Event()
     probe = pool.submit(freshness_probe, ctx, stop) if probe else None
@@ -419,7 +436,7 @@ def load_flags(ctx, plan, probe=True):
         # On Ctrl-C or a failed batch, drop the batches not yet sent instead of sending them all.
         pool.shutdown(wait=True, cancel_futures=True)
     wall = time.monotonic() - began
-    web_cpu, db_cpu = ctx.server.cpu_seconds() - web_cpu, postgres_cpu_seconds() - db_cpu
+    web_cpu, db_cpu, steal = ctx.server.cpu_seconds() - web_cpu, postgres_cpu_seconds() - db_cpu, steal_pct(steal)
     codes = [c for _, cs in done for c in cs]
     created = sum(1 for c in codes if c == 201)
     failed = [c for c in codes if c not in (200, 201)]
@@ -439,6 +456,7 @@ def load_flags(ctx, plan, probe=True):
         # CPU per flag, steadier than the rate on a shared machine: gunicorn's, and every PostgreSQL
         # process's (the scorers' queries included while they run).
         "gunicorn_cpu_us_per_flag": round(1e6 * web_cpu / len(codes)),
+        "steal_pct": steal,
         "postgres_cpu_us_per_flag": round(1e6 * db_cpu / len(codes)),
     }
     if probe:
@@ -536,9 +554,10 @@ def wrk(ctx, path, *script_args, duration=None):
         "--",
         *script_args,
     ]
-    cpu_before = ctx.server.cpu_seconds()
+    cpu_before, db_before, steal_before = ctx.server.cpu_seconds(), postgres_cpu_seconds(), steal_ticks()
     result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
-    server_cpu = ctx.server.cpu_seconds() - cpu_before
+    server_cpu, db_cpu = ctx.server.cpu_seconds() - cpu_before, postgres_cpu_seconds() - db_before
+    stolen = steal_pct(steal_before)
     if result.returncode != 0:
         raise BenchError(f"wrk failed ({result.returncode}):\n{result.stderr}\n{result.stdout}")
     line = next((x for x in result.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
@@ -564,8 +583,11 @@ def wrk(ctx, path, *script_args, duration=None):
         "non2xx": non2xx,
         "socket_errors": socket_errors,
         "statuses": raw["statuses"],
-        # CPU the gunicorn processes spent per answered request (PostgreSQL, Redis and wrk not included).
+        # CPU the gunicorn processes spent per answered request (PostgreSQL, Redis and wrk not included),
+        # and every PostgreSQL process's (the Celery workers' queries included, idle during wrk runs).
         "gunicorn_cpu_ms_per_request": round(1000 * server_cpu / raw["requests"], 3) if raw["requests"] else None,
+        "postgres_cpu_ms_per_request": round(1000 * db_cpu / raw["requests"], 3) if raw["requests"] else None,
+        "steal_pct": stolen,
     }
 
 
@@ -715,9 +737,9 @@ def import_run(ctx, seller, path, expected):
     (Django's start included); BenchError unless its counts are `expected` — a rerun that creates
     anything is not idempotent."""
     jobs = str(ctx.args.import_jobs)
-    scoring_before = workers_cpu(ctx)
+    scoring_before, steal = workers_cpu(ctx), steal_ticks()
     run = manage_run(ctx.env, "import_flags", "--seller", str(seller), "--jobs", jobs, str(path))
-    scoring_cpu = workers_cpu(ctx) - scoring_before
+    scoring_cpu, steal = workers_cpu(ctx) - scoring_before, steal_pct(steal)
     counts = json.loads(run["stdout"].strip().splitlines()[-1])
     if counts != expected:
         raise BenchError(f"import_flags counted {counts}, expected {expected}:\n{run['stderr'][-2000:]}")
@@ -727,6 +749,7 @@ def import_run(ctx, seller, path, expected):
         "flags_per_s": round(sum(counts.values()) / run["seconds"], 1),
         "peak_rss_mb": run["peak_rss_mb"],
         "workers_cpu_s": round(scoring_cpu, 2),  # the Celery workers scoring the new buyers meanwhile
+        "steal_pct": steal,
         "summary": run["stderr"].strip().splitlines()[-1] if run["stderr"].strip() else "",
     }
 
@@ -822,15 +845,18 @@ def failures(results):
 
 
 def _latency_cpu(w):
-    """A wrk run's latency and gunicorn CPU, as the table prints them."""
-    return f"p50 {w['p50_ms']} ms · p99 {w['p99_ms']} ms · {w['gunicorn_cpu_ms_per_request']} ms CPU/req"
+    """A wrk run's latency and CPU per request (gunicorn, PostgreSQL), as the table prints them."""
+    return (
+        f"p50 {w['p50_ms']} ms · p99 {w['p99_ms']} ms · CPU/req: gunicorn {w['gunicorn_cpu_ms_per_request']} ms, "
+        f"PostgreSQL {w['postgres_cpu_ms_per_request']} ms · {w['steal_pct']} % stolen"
+    )
 
 
 def _flag_cpu(ingestion):
     """A load's CPU per flag, as the table prints it."""
     return (
         f"CPU/flag: gunicorn {ingestion['gunicorn_cpu_us_per_flag']} µs, "
-        f"PostgreSQL {ingestion['postgres_cpu_us_per_flag']} µs"
+        f"PostgreSQL {ingestion['postgres_cpu_us_per_flag']} µs; {ingestion['steal_pct']} % stolen"
     )
 
 
@@ -913,14 +939,15 @@ def report(results):
                 "import (new flags)",
                 f"{first['flags_per_s']:.0f} flags/s",
                 f"{i['rows']} rows in {first['seconds']} s, --jobs {i.get('jobs', 1)}, Celery workers' CPU "
-                f"meanwhile {first.get('workers_cpu_s', '?')} s; target ≥ {IMPORT_TARGET:,} flags/s — "
-                + ("OK" if i["target_ok"] else "BELOW"),
+                f"meanwhile {first.get('workers_cpu_s', '?')} s; {first.get('steal_pct', '?')} % stolen; "
+                f"target ≥ {IMPORT_TARGET:,} flags/s — " + ("OK" if i["target_ok"] else "BELOW"),
             ),
             (
                 "import rerun (all there)",
                 f"{rerun['flags_per_s']:.0f} flags/s",
                 f"{rerun['seconds']} s; {rerun['counts']['existing']} already there, 0 created; "
-                f"Celery workers' CPU meanwhile {rerun.get('workers_cpu_s', '?')} s",
+                f"Celery workers' CPU meanwhile {rerun.get('workers_cpu_s', '?')} s; "
+                f"{rerun.get('steal_pct', '?')} % stolen",
             ),
             (
                 "import peak RSS",

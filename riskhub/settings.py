@@ -206,6 +206,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# kombu's Redis transport, publishing through one client per channel instead of a new one per
+# message (riskhub.broker). Other URL schemes (rediss://, sentinel) keep kombu's own transport.
+CELERY_BROKER_TRANSPORT = "riskhub.broker:Transport" if (REDIS_URL or "").startswith("redis://") else None
 # Without a broker the tasks run in-process, right after the transaction commits.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
