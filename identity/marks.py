@@ -60,11 +60,14 @@ def identifiers_mark(*, identifier_ids):
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            # Back to how the schema declares them: every deferrable constraint here is one of
+            # Steps 1 and 2 in one round trip: statements without parameters go out as one
+            # simple query, which psycopg never prepares. SET CONSTRAINTS ALL DEFERRED puts them
+            # back as the schema declares them: every deferrable constraint here is one of
             # Django's foreign keys, DEFERRABLE INITIALLY DEFERRED.
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    graph_lock_shared()
+            cursor.execute(
+                "SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED; "
+                f"SELECT pg_advisory_xact_lock_shared({GRAPH_LOCK_KEY:d})"
+            )
     ids = list(identifier_ids)
     if ids:
         condition, params = any_of("id", ids, "bigint")

@@ -8,7 +8,7 @@ from django.utils import timezone
 from identity.marks import buyers_mark, graph_lock_shared
 from identity.models import Buyer, Identifier, LinkSeverance
 from riskhub.errors import ApplicationError, NotFound
-from riskhub.rows import copy_in_new, keys_cte
+from riskhub.rows import insert_many, keys_cte
 
 
 class LinkError(ApplicationError):
@@ -25,8 +25,8 @@ def identifiers_resolve(*, identifiers):
     unique index; the loser's savepoint rolls back and it retries, now finding the winner's row.
     Outside a transaction (the flag write path) the new rows commit at once, so a racer waits
     for them only, not for the caller's flags. A fixed number of statements whatever the count:
-    one read, and for the unknown ones a buyer insert and an identifier insert
-    (riskhub.rows.copy_in_new).
+    one read, and for the unknown ones one insert of buyers and identifiers together
+    (`_identifiers_create`; row by row on SQLite).
     Returns {digest: IdentifierRow(id, buyer_id)}. Read without the graph lock, a `buyer_id` may
     be moved by a relink before the caller commits: callers mark buyers by identifier id
     (identity.marks.identifiers_mark), which reads them under the lock.
@@ -77,13 +77,38 @@ class IdentifierRow(NamedTuple):
 
 
 def _identifiers_create(kinds):
-    """New identifiers, each with a new buyer of its own: {digest: IdentifierRow}."""
+    """New identifiers ({digest: kind}), each with a new buyer of its own: {digest: IdentifierRow}.
+
+    Every new buyer is alike (no identifiers yet), so which one goes with which digest is free:
+    on PostgreSQL one statement inserts the buyers in a data-modifying CTE and pairs them with
+    the digests by row number (one round trip, where drawing the keys and appending the rows
+    took four; docs/benchmarks.md); elsewhere (SQLite under `make run`) row by row.
+    """
     now = timezone.now()
-    # Every new buyer is alike (no identifiers yet), so which one goes with which digest is free.
-    buyers = copy_in_new(Buyer, ("created_at",), [(now,)] * len(kinds))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_CREATE_SQL, [now, len(kinds), now, list(kinds), list(kinds.values())])
+            return {digest: IdentifierRow(pk, buyer) for digest, pk, buyer in cursor.fetchall()}
+    buyers = [pk for (pk,) in insert_many(Buyer, ("created_at",), [(now,)] * len(kinds), returning=("id",))]
     rows = [(digest, kind, buyer, False, now) for (digest, kind), buyer in zip(kinds.items(), buyers, strict=True)]
-    ids = copy_in_new(Identifier, ("digest", "kind", "buyer", "is_hub", "created_at"), rows)
-    return {digest: IdentifierRow(pk, buyer) for (digest, _, buyer, _, _), pk in zip(rows, ids, strict=True)}
+    fields = ("digest", "kind", "buyer", "is_hub", "created_at")
+    created = insert_many(Identifier, fields, rows, returning=("digest", "id", "buyer"))
+    return {digest: IdentifierRow(pk, buyer) for digest, pk, buyer in created}
+
+
+# Parameters: created_at, the count, created_at, the digests, their kinds (in the same order).
+_CREATE_SQL = """
+WITH buyers AS (
+    INSERT INTO identity_buyer (created_at) SELECT %s FROM generate_series(1, %s) RETURNING id
+), numbered AS (
+    SELECT id, row_number() OVER () AS n FROM buyers
+)
+INSERT INTO identity_identifier (digest, kind, buyer_id, is_hub, created_at)
+SELECT new.digest, new.kind, numbered.id, FALSE, %s
+  FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS new(digest, kind, n)
+  JOIN numbered USING (n)
+RETURNING digest, id, buyer_id
+"""
 
 
 def link_sever(*, a, b, actor, note=""):

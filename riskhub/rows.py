@@ -176,40 +176,6 @@ def copy_in(model, fields, rows):
             cursor._execute_with_wrappers(sql, None, False, copy)
 
 
-def copy_in_new(model, fields, rows):
-    """`copy_in` for rows the database numbers: returns their new primary keys, in `rows`' order.
-    On PostgreSQL the keys are drawn from the table's sequence first (one statement), then sent
-    with the rows; elsewhere the rows go through `insert_many` one by one with RETURNING."""
-    if not rows:
-        return []
-    pk = model._meta.pk
-    if connection.vendor != "postgresql":
-        return [key for (key,) in insert_many(model, fields, rows, returning=(pk.name,))]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [_sequence(cursor, model), len(rows)]
-        )
-        keys = [key for (key,) in cursor.fetchall()]
-    copy_in(model, (pk.name, *fields), [(key, *row) for key, row in zip(keys, rows, strict=True)])
-    return keys
-
-
-_sequences = {}
-
-
-def _sequence(cursor, model):
-    """The name of the sequence behind `model`'s primary key, read once per process and table: as
-    an argument of nextval, pg_get_serial_sequence ran once per key drawn, 3–4× the cost of
-    drawing the keys themselves."""
-    table = model._meta.db_table
-    if table not in _sequences:
-        cursor.execute(
-            "SELECT pg_get_serial_sequence(%s, %s)", [connection.ops.quote_name(table), model._meta.pk.column]
-        )
-        [(_sequences[table],)] = cursor.fetchall()
-    return _sequences[table]
-
-
 @functools.cache
 def _copy_sql(model, fields):
     qn = connection.ops.quote_name

@@ -58,8 +58,8 @@ def flag_submit_many(*, seller, items):
        purged).
     3. In one transaction: append the flags, the identifiers each names, and one audit event each
        (riskhub.rows.copy_in: a concurrent identical submission that won the race makes this a
-       unique violation, and the lookup of step 1 runs again in the transaction, answering with
-       its flag); then mark the buyers those identifiers belong to as needing a relink and a
+       unique violation; the transaction rolls back, and the lookup of step 1 runs again in a new
+       one, answering with its flag); then mark the buyers those identifiers belong to as needing a relink and a
        score, read under the graph lock (identity.marks.identifiers_mark), which is held only
        from there to the commit. So every committed flag carries its own "rescore me" mark.
     A flag links nothing by itself: its identifiers join other sellers' evidence only once the
@@ -72,8 +72,7 @@ def flag_submit_many(*, seller, items):
     found, created = _existing(seller, items), set()
     if fresh := _unfiled(items, found):
         resolved = identifiers_resolve(identifiers=[i for item in fresh for i in item.identifiers])
-        with transaction.atomic():
-            found, created = _recorded(seller, items, found, resolved)
+        found, created = _recorded(seller, items, found, resolved)
     answered = set()
     results = []
     for item in items:  # only the first of repeated items is the one created
@@ -93,9 +92,10 @@ def _unfiled(items, found):
 
 def _recorded(seller, items, found, resolved, attempts=3):
     """({key: flag} for every item, keys this call inserted): the flags already `found`, and the
-    rest inserted. A concurrent identical submission that commits between the lookup and the
-    insert makes the insert a unique violation: the savepoint rolls back and the lookup, run
-    again, now answers with that submission's flag."""
+    rest inserted, each attempt in one transaction (a savepoint inside the caller's, if any). A
+    concurrent identical submission that commits between the lookup and the insert makes the
+    insert a unique violation: the attempt rolls back and the lookup, run again, now answers
+    with that submission's flag."""
     for attempt in range(attempts):
         try:
             with transaction.atomic():
@@ -114,20 +114,41 @@ def _recorded(seller, items, found, resolved, attempts=3):
 
 def _existing(seller, items):
     wanted = {item.key for item in items}
-    # Written out like the other per-request statements (riskhub.rows): compiling the ORM query
-    # cost more CPU than the database spent answering it. Each wanted key is one probe of the
-    # unique index behind idempotency (seller, buyer_key, reason, order_ref); IN lists of buyer
-    # keys and of order refs made the scan walk every pair of the two (docs/benchmarks.md).
-    cte, params = rows.keys_cte("wanted", ("buyer_key", "reason_id", "order_ref"), wanted)
+    with connection.cursor() as cursor:
+        cursor.execute(*_existing_statement(seller, wanted))
+        found = [rows.instance(Flag, values) for values in cursor.fetchall()]
+    return {key: flag for flag in found if (key := (flag.buyer_key, flag.reason_id, flag.order_ref)) in wanted}
+
+
+def _existing_statement(seller, wanted):
+    """(SQL, params) reading `seller`'s flags with these keys (buyer_key, reason, order_ref).
+
+    Written out like the other per-request statements (riskhub.rows): compiling the ORM query
+    cost more CPU than the database spent answering it. Each wanted key is one probe of the
+    unique index behind idempotency (seller, buyer_key, reason, order_ref), whatever the
+    statistics say. On PostgreSQL that takes a LATERAL subquery that cannot be flattened
+    (OFFSET 0), as in identity.services._identifiers_found: as a join, a seller the statistics
+    had not seen yet (new, or grown since the last ANALYZE) was estimated at one flag, and the
+    plan read all of that seller's flags for every key: 25–32 ms per single flag for a seller
+    with 31,000 (docs/benchmarks.md). IN lists of buyer keys and of order refs made the scan walk
+    every pair of the two.
+    """
+    columns = ("buyer_key", "reason_id", "order_ref")
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT f.* FROM unnest(%s::text[], %s::text[], %s::text[]) AS wanted(buyer_key, reason_id, order_ref) "  # noqa: S608
+            f"CROSS JOIN LATERAL (SELECT {rows.select_list(Flag, 'f')} FROM blacklist_flag f "
+            "WHERE f.seller_id = %s AND f.buyer_key = wanted.buyer_key AND f.reason_id = wanted.reason_id "
+            "AND f.order_ref = wanted.order_ref OFFSET 0) AS f"
+        )
+        return sql, [[key[n] for key in wanted] for n in range(len(columns))] + [seller.pk]
+    cte, params = rows.keys_cte("wanted", columns, wanted)
     sql = (
         f"{cte}SELECT {rows.select_list(Flag, 'f')} FROM wanted "  # noqa: S608 - placeholders only
         "JOIN blacklist_flag f ON f.seller_id = %s AND f.buyer_key = wanted.buyer_key "
         "AND f.reason_id = wanted.reason_id AND f.order_ref = wanted.order_ref"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, seller.pk])
-        found = [rows.instance(Flag, values) for values in cursor.fetchall()]
-    return {key: flag for flag in found if (key := (flag.buyer_key, flag.reason_id, flag.order_ref)) in wanted}
+    return sql, [*params, seller.pk]
 
 
 def _insert(seller, items, resolved, now):
