@@ -124,24 +124,29 @@ def _existing_statement(seller, wanted):
     """(SQL, params) reading `seller`'s flags with these keys (buyer_key, reason, order_ref).
 
     Written out like the other per-request statements (riskhub.rows): compiling the ORM query
-    cost more CPU than the database spent answering it. Each wanted key is one probe of the
+    cost more CPU than the database spent answering it. Each wanted key must be one probe of the
     unique index behind idempotency (seller, buyer_key, reason, order_ref), whatever the
-    statistics say. On PostgreSQL that takes a LATERAL subquery that cannot be flattened
-    (OFFSET 0), as in identity.services._identifiers_found: as a join, a seller the statistics
-    had not seen yet (new, or grown since the last ANALYZE) was estimated at one flag, and the
-    plan read all of that seller's flags for every key: 25–32 ms per single flag for a seller
-    with 31,000 (docs/benchmarks.md). IN lists of buyer keys and of order refs made the scan walk
-    every pair of the two.
+    statistics say of this seller. On PostgreSQL the seller's id therefore travels in the keys'
+    arrays, not as a value the planner can look up: a seller the statistics have not seen yet
+    (new, or grown since the last ANALYZE, where the most common values cover every seller they
+    know) is estimated at one flag, and with one flag every index on seller_id looks as good as
+    the unique one. Plans then read all of that seller's flags for every key: as a join, 25–50 ms
+    per single flag for a seller with 31,000 (docs/benchmarks.md). Not seeing the value, the
+    planner estimates an average seller, for which the full unique key wins; the LATERAL
+    subquery that cannot be flattened (OFFSET 0) keeps each key a probe of its own, as in
+    identity.services._identifiers_found. (IN lists of buyer keys and of order refs made the
+    scan walk every pair of the two.)
     """
     columns = ("buyer_key", "reason_id", "order_ref")
     if connection.vendor == "postgresql":
         sql = (
-            "SELECT f.* FROM unnest(%s::text[], %s::text[], %s::text[]) AS wanted(buyer_key, reason_id, order_ref) "  # noqa: S608
+            "SELECT f.* FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[]) "  # noqa: S608
+            "AS wanted(buyer_key, reason_id, order_ref, seller_id) "
             f"CROSS JOIN LATERAL (SELECT {rows.select_list(Flag, 'f')} FROM blacklist_flag f "
-            "WHERE f.seller_id = %s AND f.buyer_key = wanted.buyer_key AND f.reason_id = wanted.reason_id "
-            "AND f.order_ref = wanted.order_ref OFFSET 0) AS f"
+            "WHERE f.seller_id = wanted.seller_id AND f.buyer_key = wanted.buyer_key "
+            "AND f.reason_id = wanted.reason_id AND f.order_ref = wanted.order_ref OFFSET 0) AS f"
         )
-        return sql, [[key[n] for key in wanted] for n in range(len(columns))] + [seller.pk]
+        return sql, [[key[n] for key in wanted] for n in range(len(columns))] + [[seller.pk] * len(wanted)]
     cte, params = rows.keys_cte("wanted", columns, wanted)
     sql = (
         f"{cte}SELECT {rows.select_list(Flag, 'f')} FROM wanted "  # noqa: S608 - placeholders only
