@@ -59,9 +59,9 @@ def flag_submit_many(*, seller, items):
     3. In one transaction: append the flags, the identifiers each names, and one audit event each
        (riskhub.rows.copy_in: a concurrent identical submission that won the race makes this a
        unique violation; the transaction rolls back, and the lookup of step 1 runs again in a new
-       one, answering with its flag); then mark the buyers those identifiers belong to as needing a relink and a
-       score, read under the graph lock (identity.marks.identifiers_mark), which is held only
-       from there to the commit. So every committed flag carries its own "rescore me" mark.
+       one, answering with its flag); then mark the buyers those identifiers belong to as
+       needing a relink and a score, read under the graph lock (identity.marks.identifiers_mark),
+       which is held only from there to the commit. So every committed flag carries its own "rescore me" mark.
     A flag links nothing by itself: its identifiers join other sellers' evidence only once the
     relink finds a link corroborated (identity.graph).
     Returns [(flag, created)] in the order of `items`.
