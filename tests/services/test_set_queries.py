@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from identity.models import Buyer, Identifier
-from riskhub.rows import keys_cte
+from riskhub.rows import any_of, keys_cte
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +42,25 @@ def test_any_is_one_statement_text_whatever_the_count(buyers):
     if connection.vendor == "postgresql":
         assert all("= ANY(" in t for t in texts), texts
     assert len(queries) == 3
+
+
+@pytest.mark.parametrize("picked", [(), (0,), (None,), (0, 3, None)])
+def test_any_of_matches_its_values(buyers, picked):
+    values = [buyers[n].pk if n is not None else 10**12 for n in picked]  # None: a buyer that does not exist
+    condition, params = any_of("id", values, "bigint")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM identity_buyer WHERE {condition}", params)  # noqa: S608 - placeholders only
+        assert sorted(pk for (pk,) in cursor.fetchall()) == sorted(v for v in values if v != 10**12)
+
+
+def test_any_of_one_value_is_a_plain_equality(buyers):
+    """So the server keeps a generic plan for it: an array's generic plan is costed for an
+    unknown count, and a one-buyer score task's reads were planned afresh every time."""
+    condition, params = any_of("id", [buyers[0].pk], "bigint")
+    assert params == [buyers[0].pk]
+    if connection.vendor == "postgresql":
+        assert condition == "id = %s::bigint"
+        assert any_of("id", [1, 2], "bigint") == ("id = ANY(%s::bigint[])", [[1, 2]])
 
 
 def test_any_with_a_subquery_is_in(buyers):
