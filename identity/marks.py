@@ -42,11 +42,13 @@ def graph_lock_exclusive():
     _graph_lock("pg_advisory_xact_lock")
 
 
-def _graph_lock(function):
+def _graph_lock(function, before=""):
+    """Take the graph lock with `function`, after the statements `before` in the same round trip
+    (statements without parameters go out as one simple query, which psycopg never prepares)."""
     # SQLite (make run) serialises every write transaction anyway.
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {function}(%s)", [GRAPH_LOCK_KEY])
+            cursor.execute(f"{before}SELECT {function}({GRAPH_LOCK_KEY:d})")
 
 
 def identifiers_mark(*, identifier_ids):
@@ -58,16 +60,10 @@ def identifiers_mark(*, identifier_ids):
     2. Take the graph lock shared: no relink moves these identifiers until this transaction ends.
     3. Mark their buyers, read under the lock (one statement with buyers_mark).
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # Steps 1 and 2 in one round trip: statements without parameters go out as one
-            # simple query, which psycopg never prepares. SET CONSTRAINTS ALL DEFERRED puts them
-            # back as the schema declares them: every deferrable constraint here is one of
-            # Django's foreign keys, DEFERRABLE INITIALLY DEFERRED.
-            cursor.execute(
-                "SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED; "
-                f"SELECT pg_advisory_xact_lock_shared({GRAPH_LOCK_KEY:d})"
-            )
+    # Steps 1 and 2 in one round trip. SET CONSTRAINTS ALL DEFERRED puts the constraints back as
+    # the schema declares them: every deferrable constraint here is one of Django's foreign keys,
+    # DEFERRABLE INITIALLY DEFERRED.
+    _graph_lock("pg_advisory_xact_lock_shared", before="SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED; ")
     ids = list(identifier_ids)
     if ids:
         condition, params = any_of("id", ids, "bigint")

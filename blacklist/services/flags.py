@@ -126,8 +126,8 @@ def _existing_statement(seller, wanted):
     Written out like the other per-request statements (riskhub.rows): compiling the ORM query
     cost more CPU than the database spent answering it. Each wanted key must be one probe of the
     unique index behind idempotency (seller, buyer_key, reason, order_ref), whatever the
-    statistics say of this seller. On PostgreSQL the seller's id therefore travels in the keys'
-    arrays, not as a value the planner can look up: a seller the statistics have not seen yet
+    statistics say of this seller. So the seller's id travels in the keys' table
+    (riskhub.rows.keys_cte), not as a value the planner can look up: a seller the statistics have not seen yet
     (new, or grown since the last ANALYZE, where the most common values cover every seller they
     know) is estimated at one flag, and with one flag every index on seller_id looks as good as
     the unique one. Plans then read all of that seller's flags for every key: as a join, 25–50 ms
@@ -137,23 +137,18 @@ def _existing_statement(seller, wanted):
     identity.services._identifiers_found. (IN lists of buyer keys and of order refs made the
     scan walk every pair of the two.)
     """
-    columns = ("buyer_key", "reason_id", "order_ref")
+    columns = ("buyer_key", "reason_id", "order_ref", "seller_id")
+    keys = [(*key, seller.pk) for key in wanted]
+    cte, params = rows.keys_cte("wanted", columns, keys, types=("text", "text", "text", "bigint"))
+    match = " AND ".join(f"f.{column} = wanted.{column}" for column in columns)
     if connection.vendor == "postgresql":
         sql = (
-            "SELECT f.* FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[]) "  # noqa: S608
-            "AS wanted(buyer_key, reason_id, order_ref, seller_id) "
-            f"CROSS JOIN LATERAL (SELECT {rows.select_list(Flag, 'f')} FROM blacklist_flag f "
-            "WHERE f.seller_id = wanted.seller_id AND f.buyer_key = wanted.buyer_key "
-            "AND f.reason_id = wanted.reason_id AND f.order_ref = wanted.order_ref OFFSET 0) AS f"
+            f"{cte}SELECT f.* FROM wanted CROSS JOIN LATERAL "  # noqa: S608 - placeholders only
+            f"(SELECT {rows.select_list(Flag, 'f')} FROM blacklist_flag f WHERE {match} OFFSET 0) AS f"
         )
-        return sql, [[key[n] for key in wanted] for n in range(len(columns))] + [[seller.pk] * len(wanted)]
-    cte, params = rows.keys_cte("wanted", columns, wanted)
-    sql = (
-        f"{cte}SELECT {rows.select_list(Flag, 'f')} FROM wanted "  # noqa: S608 - placeholders only
-        "JOIN blacklist_flag f ON f.seller_id = %s AND f.buyer_key = wanted.buyer_key "
-        "AND f.reason_id = wanted.reason_id AND f.order_ref = wanted.order_ref"
-    )
-    return sql, [*params, seller.pk]
+    else:  # SQLite (make run) has no LATERAL
+        sql = f"{cte}SELECT {rows.select_list(Flag, 'f')} FROM wanted JOIN blacklist_flag f ON {match}"  # noqa: S608
+    return sql, params
 
 
 def _insert(seller, items, resolved, now):

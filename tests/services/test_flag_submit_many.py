@@ -85,7 +85,7 @@ def test_a_batch_costs_a_fixed_number_of_statements(seller_a):
         # BEGIN and COMMIT, which Django does not log.
         assert counts[0] == counts[1], counts
         assert counts[0] == [
-            "SELECT f.*",
+            "WITH",
             "SELECT i.digest,",
             "SAVEPOINT",
             "WITH",
