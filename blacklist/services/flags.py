@@ -127,9 +127,9 @@ def _existing_statement(seller, wanted):
     cost more CPU than the database spent answering it. Each wanted key must be one probe of the
     unique index behind idempotency (seller, buyer_key, reason, order_ref), whatever the
     statistics say of this seller. So the seller's id travels in the keys' table
-    (riskhub.rows.keys_cte), not as a value the planner can look up: a seller the statistics have not seen yet
-    (new, or grown since the last ANALYZE, where the most common values cover every seller they
-    know) is estimated at one flag, and with one flag every index on seller_id looks as good as
+    (riskhub.rows.keys_cte), not as a value the planner can look up: a seller the statistics
+    have not seen yet (new, or grown since the last ANALYZE, where the most common values cover
+    every seller they know) is estimated at one flag, and with one flag every index on seller_id looks as good as
     the unique one. Plans then read all of that seller's flags for every key: as a join, 25–50 ms
     per single flag for a seller with 31,000 (docs/benchmarks.md). Not seeing the value, the
     planner estimates an average seller, for which the full unique key wins; the LATERAL
