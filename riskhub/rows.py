@@ -42,8 +42,21 @@ def any_of(column, values, db_type="text"):
     if connection.vendor == "postgresql":
         if len(values) == 1:
             return f"{column} = %s::{db_type}", values
-        return f"{column} = ANY(%s::{db_type}[])", [values]
+        return f"{column} = ANY(%s::{db_type}[])", [_array_param(values, db_type)]
     return f"{column} IN ({placeholders(values)})", values
+
+
+_INTEGER_TYPES = frozenset({"smallint", "integer", "bigint"})
+
+
+def _array_param(values, db_type):
+    """An array parameter of `db_type`. Integers go as the array's text, `{1,2,3}`, which the
+    statement's cast reads: psycopg encodes a list element by element in Python, 0.8 µs an
+    element, three times what joining their digits costs (docs/benchmarks.md), and a score task
+    sends its buyers' ids several times. `int()` keeps anything but a number out of the text."""
+    if db_type in _INTEGER_TYPES:
+        return "{" + ",".join(map(str, map(int, values))) + "}"
+    return values
 
 
 def keys_cte(name, columns, keys, types=None):

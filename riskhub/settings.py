@@ -157,6 +157,7 @@ def database_from_url(url):
             prepare_threshold=None if DB_PGBOUNCER else env_int("DB_PREPARE_THRESHOLD", 5, minimum=0),
         )
         config["DISABLE_SERVER_SIDE_CURSORS"] = DB_PGBOUNCER
+        config["ENGINE"] = "riskhub.postgresql"  # Django's, with psycopg's C loaders (riskhub/postgresql/base.py)
     elif DB_PGBOUNCER:
         raise ImproperlyConfigured("DB_PGBOUNCER=true needs a PostgreSQL DATABASE_URL")
     return config

@@ -60,7 +60,17 @@ def test_any_of_one_value_is_a_plain_equality(buyers):
     assert params == [buyers[0].pk]
     if connection.vendor == "postgresql":
         assert condition == "id = %s::bigint"
-        assert any_of("id", [1, 2], "bigint") == ("id = ANY(%s::bigint[])", [[1, 2]])
+        assert any_of("id", [1, 2], "bigint") == ("id = ANY(%s::bigint[])", ["{1,2}"])
+
+
+def test_any_of_sends_integers_as_the_arrays_text_and_nothing_else(buyers):
+    """Integers travel as `{1,2,3}` (riskhub.rows._array_param): only numbers reach that text."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the array parameter is PostgreSQL's")
+    assert any_of("id", [3, 10**15, -1], "bigint")[1] == ["{3,1000000000000000,-1}"]
+    assert any_of("code", ["a", "b"])[1] == [["a", "b"]]  # other types: a list, encoded by psycopg
+    with pytest.raises(ValueError):
+        any_of("id", [1, "2}, {3"], "bigint")
 
 
 def test_any_with_a_subquery_is_in(buyers):

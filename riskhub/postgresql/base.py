@@ -1,0 +1,47 @@
+"""Django's PostgreSQL backend, with psycopg's C loaders where Django installs Python ones.
+
+Django reads `timestamptz` through a subclass of psycopg's pure-Python loader (to set the time
+zone it wants on each value) and `jsonb` through the pure-Python text loader. psycopg's C
+implementation (psycopg[binary]) has both, at a tenth of the cost for a timestamp
+(docs/benchmarks.md): a score task reads two or three per buyer, an export one per flag.
+
+Django keeps every connection's TimeZone at UTC (`ensure_timezone`; USE_TZ with TIME_ZONE "UTC"
+in settings), so psycopg's own loader, which gives each value the connection's time zone, answers
+the same aware datetimes as Django's: tzinfo `datetime.UTC`. psycopg's C loader classes cannot be
+subclassed, so `UtcTimestamptzLoader` holds one and lends it its `load`; its `timezone` is what
+Django's `create_cursor` compares to decide whether a cursor needs a loader of its own (with it
+equal, none does).
+"""
+
+from datetime import UTC
+
+from django.db.backends.postgresql import base
+from psycopg import adapters
+from psycopg.adapt import Loader
+from psycopg.pq import Format
+
+
+def _default_loader(type_name):
+    """The class psycopg itself loads `type_name` (text format) with: its C one when installed."""
+    return adapters.get_loader(adapters.types[type_name].oid, Format.TEXT)
+
+
+class UtcTimestamptzLoader(Loader):
+    timezone = UTC  # Django's create_cursor reads it
+    _loader = _default_loader("timestamptz")
+
+    def __init__(self, oid, context=None):
+        super().__init__(oid, context)
+        self.load = self._loader(oid, context).load  # the C method itself: no Python frame per value
+
+    def load(self, data):  # replaced per instance in __init__
+        raise NotImplementedError
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def get_new_connection(self, conn_params):
+        connection = super().get_new_connection(conn_params)
+        if self.timezone is UTC:  # else Django's loader stays: it sets another zone on each value
+            connection.adapters.register_loader("timestamptz", UtcTimestamptzLoader)
+        connection.adapters.register_loader("jsonb", _default_loader("text"))  # JSONField decodes it
+        return connection
