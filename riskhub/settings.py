@@ -216,6 +216,12 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # a task is only gone from Redis once it has finished
 CELERY_TASK_REJECT_ON_WORKER_LOST = True  # ...and is redelivered if its worker died
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Database connections in the workers live as long as in the web processes (DB_CONN_MAX_AGE):
+# Celery's Django fixup closes them before and after every task unless this is set, and then
+# every 2 × this many tasks; riskhub.celery checks them around each task as Django does around
+# each request. A connection per task cost a one-buyer score task more PostgreSQL CPU than its
+# statements did (docs/benchmarks.md).
+CELERY_DB_REUSE_MAX = 10_000
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
