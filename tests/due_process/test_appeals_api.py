@@ -50,7 +50,9 @@ def test_start_does_the_same_work_for_known_and_unknown_addresses_and_mails_off_
             with django_assert_num_queries(0):
                 began = time.monotonic()
                 assert start(email).status_code == 202
-                assert time.monotonic() - began < 0.2
+                # Not a speed target: a request that waited on a mail server or a sleep would take
+                # seconds; 0.2 s was exceeded once on a loaded 2-core machine (0.32 s).
+                assert time.monotonic() - began < 1.0
     finally:
         app.conf.task_always_eager = True
     assert mailoutbox == []
