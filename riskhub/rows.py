@@ -68,9 +68,10 @@ def keys_cte(name, columns, keys, types=None):
     keys = list(keys)
     head = f"WITH {name}({', '.join(columns)}) AS "
     if connection.vendor == "postgresql":
-        arrays = ", ".join(f"%s::{db_type}[]" for db_type in types or ["text"] * len(columns))
+        types = types or ["text"] * len(columns)
+        arrays = ", ".join(f"%s::{db_type}[]" for db_type in types)
         sql = f"{head}(SELECT * FROM unnest({arrays})) "  # noqa: S608 - placeholders only
-        return sql, [[key[n] for key in keys] for n in range(len(columns))]
+        return sql, [_array_param([key[n] for key in keys], db_type) for n, db_type in enumerate(types)]
     if not keys:
         return f"{head}(SELECT {', '.join(['NULL'] * len(columns))} WHERE 1 = 0) ", []
     row = f"({placeholders(columns)})"
