@@ -67,8 +67,7 @@ def identifiers_mark(*, identifier_ids):
     ids = list(identifier_ids)
     if ids:
         condition, params = any_of("id", ids, "bigint")
-        owners = f"id IN (SELECT buyer_id FROM identity_identifier WHERE {condition})"  # noqa: S608 - placeholders only
-        _buyers_mark_where(owners, params)
+        _buyers_mark(f"SELECT buyer_id FROM identity_identifier WHERE {condition}", params)  # noqa: S608
 
 
 def buyers_mark(*, buyer_ids):
@@ -82,17 +81,25 @@ def buyers_mark(*, buyer_ids):
     ids = sorted(set(buyer_ids))
     if ids:
         condition, params = any_of("id", ids, "bigint")  # one statement text whatever the count
-        _buyers_mark_where(condition, params)
+        _buyers_mark(f"SELECT id FROM identity_buyer WHERE {condition}", params)  # noqa: S608
 
 
-def _buyers_mark_where(condition, params):
-    """Mark the buyers matching `condition` and wake them on commit."""
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite locks the database
-    # One statement, written out: the ORM's two (lock, then update) cost more to compile than to run.
-    sql = (
-        "UPDATE identity_buyer SET needs_score_since = %s WHERE id IN "  # noqa: S608 - placeholders only
-        f"(SELECT id FROM identity_buyer WHERE {condition} ORDER BY id{lock}) RETURNING id"
-    )
+def _buyers_mark(owners, params):
+    """Mark the buyers whose ids the query `owners` (SQL, `params`) selects, and wake them on commit.
+
+    One statement, written out: the ORM's two (lock, then update) cost more to compile than to run.
+    On PostgreSQL every buyer is one probe of the primary key, whatever the statistics say: each
+    set of ids goes through `ARRAY(…)`, whose size the planner cannot see. As `id IN (…)`, a
+    1,300-buyer chunk of an import was planned as two hash joins reading the whole buyer table
+    (240,000 rows: 61 ms, against 8 ms as probes; docs/benchmarks.md), and the cost grew with the
+    table until it was large enough for the planner to change its mind.
+    """
+    if connection.vendor == "postgresql":
+        locked = f"SELECT id FROM identity_buyer WHERE id = ANY(ARRAY({owners})) ORDER BY id FOR UPDATE"  # noqa: S608
+        where = f"id = ANY(ARRAY({locked}))"
+    else:  # SQLite (make run) locks the whole database for a write
+        where = f"id IN ({owners})"
+    sql = f"UPDATE identity_buyer SET needs_score_since = %s WHERE {where} RETURNING id"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, [connection.ops.adapt_datetimefield_value(timezone.now()), *params])
         marked = [pk for (pk,) in cursor.fetchall()]
