@@ -85,6 +85,7 @@ def _identifiers_create(kinds):
     took four; docs/benchmarks.md); elsewhere (SQLite under `make run`) row by row.
     """
     now = timezone.now()
+    kinds = dict(sorted(kinds.items()))  # in digest order: see _CREATE_SQL
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(_CREATE_SQL, [now, len(kinds), now, list(kinds), list(kinds.values())])
@@ -97,6 +98,10 @@ def _identifiers_create(kinds):
 
 
 # Parameters: created_at, the count, created_at, the digests, their kinds (in the same order).
+# The rows go in in the digests' order, which _identifiers_create sorts: two requests creating
+# some of the same new identifiers then wait for each other's on the first they share, never
+# each on one the other holds. In the order of their batches they deadlocked, and each deadlock
+# stalled both for PostgreSQL's deadlock_timeout, a second, before one of them was rolled back.
 _CREATE_SQL = """
 WITH buyers AS (
     INSERT INTO identity_buyer (created_at) SELECT %s FROM generate_series(1, %s) RETURNING id
@@ -107,6 +112,7 @@ INSERT INTO identity_identifier (digest, kind, buyer_id, is_hub, created_at)
 SELECT new.digest, new.kind, numbered.id, FALSE, %s
   FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS new(digest, kind, n)
   JOIN numbered USING (n)
+ ORDER BY new.n
 RETURNING digest, id, buyer_id
 """
 

@@ -153,7 +153,11 @@ def _existing_statement(seller, wanted):
 
 def _insert(seller, items, resolved, now):
     """Insert the flags of `items` (none of them filed yet), their identifiers' links (`resolved`:
-    identifiers_resolve's answer) and audit events, and mark their buyers; returns {key: flag}."""
+    identifiers_resolve's answer) and audit events, and mark their buyers; returns {key: flag}.
+    The flags go in in their keys' order: two submissions of the seller's sharing new flags wait
+    for each other on the first they share, never each on one the other holds (a deadlock, which
+    PostgreSQL breaks only after its deadlock_timeout, a second)."""
+    items = sorted(items, key=lambda item: item.key)
     values = [
         (
             uuid.uuid4(),

@@ -185,3 +185,18 @@ def test_marking_a_chunks_buyers_probes_each_buyer_whatever_the_statistics(db):
         [(plan,)] = cursor.fetchall()
     assert not list(plan_nodes(plan[0]["Plan"], "Seq Scan")), plan
     assert len(list(plan_nodes(plan[0]["Plan"], "Index Scan"))) == 3, plan
+
+
+def test_new_identifiers_and_flags_go_in_in_one_order_whatever_the_batchs(seller_a):
+    """Two batches creating some of the same new identifiers (or one seller's same new flags) in
+    opposite orders deadlocked, a second's stall each time: the rows go in sorted by digest (by
+    key), so concurrent writers take their locks in one order. Identity ids and the flags' audit
+    events are numbered in insertion order."""
+    batch = items(30, prefix="order")
+    flag_submit_many(seller=seller_a.seller, items=list(reversed(batch)))
+    by_id = list(Identifier.objects.order_by("id").values_list("digest", flat=True))
+    assert by_id == sorted(by_id)
+    flags = {flag.pk: flag for flag in Flag.objects.filter(seller=seller_a.seller)}
+    events = AuditEvent.objects.filter(flag_id__in=flags, action="created").order_by("id")
+    keys = [(flags[e.flag_id].buyer_key, flags[e.flag_id].reason_id, flags[e.flag_id].order_ref) for e in events]
+    assert keys == sorted(keys) and len(keys) == len(set(keys)) > 1
