@@ -57,9 +57,9 @@ def _voices_by_buyer(buyer_ids):
 # subqueries that cannot be flattened, OFFSET 0, as in identity.services._identifiers_found):
 # as plain joins, the plan depended on the statistics and on when it was made. For 500 buyers
 # among 190,000 flag identifiers, a plan made for the values read the whole table (16.5 ms,
-# against 5 ms as probes), and a worker's connection kept a generic plan made while the tables
-# were nearly empty, reading every counting flag for every task, as long as the connection lived
-# (docs/benchmarks.md).
+# against 5 ms as probes); and a generic plan a worker's connection made early in a load (7,000
+# flag identifiers) was hash joins over every counting flag, kept while the connection lived
+# (docs/benchmarks.md). As probes, a plan scans a table instead only while it is a page or two.
 _VOICES_SQL = """
 SELECT i.buyer_id, f.reason_id, f.seller_id, s.trust,
        MAX(f.occurred_at) FILTER (WHERE f.status IN ({counting})),
