@@ -187,7 +187,7 @@ def test_marking_a_chunks_buyers_probes_each_buyer_whatever_the_statistics(db):
     assert len(list(plan_nodes(plan[0]["Plan"], "Index Scan"))) == 3, plan
 
 
-def test_new_identifiers_and_flags_go_in_in_one_order_whatever_the_batchs(seller_a):
+def test_new_identifiers_and_flags_go_in_in_one_order_whatever_the_batch_order(seller_a):
     """Two batches creating some of the same new identifiers (or one seller's same new flags) in
     opposite orders deadlocked, a second's stall each time: the rows go in sorted by digest (by
     key), so concurrent writers take their locks in one order. Identity ids and the flags' audit
