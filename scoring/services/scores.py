@@ -32,8 +32,9 @@ def _voices_by_buyer(buyer_ids):
     only expired flags is no voice: it only tells the explanation that the buyer was flagged once.
     """
     buyers, params = any_of("i.buyer_id", buyer_ids, "bigint")
-    statement = _VOICES_SQL if connection.vendor == "postgresql" else _VOICES_SQL_SQLITE
-    sql = statement.format(counting=", ".join(["%s"] * len(_COUNTING)), buyers=buyers)
+    counting = ", ".join(["%s"] * len(_COUNTING))
+    source = _VOICES_ROWS if connection.vendor == "postgresql" else _VOICES_ROWS_SQLITE
+    sql = _VOICES_SQL.format(counting=counting, rows=source.format(counting=counting, buyers=buyers))
     dispute, expiry = FlagStatus.DISPUTED.value, FlagStatus.EXPIRED.value
     with connection.cursor() as cursor:
         cursor.execute(sql, [*_COUNTING, dispute, expiry, *_COUNTING, expiry, *params])
@@ -65,29 +66,24 @@ SELECT i.buyer_id, f.reason_id, f.seller_id, s.trust,
        MAX(f.occurred_at) FILTER (WHERE f.status IN ({counting})),
        COUNT(DISTINCT f.id) FILTER (WHERE f.status = %s),
        COUNT(DISTINCT f.id) FILTER (WHERE f.status = %s)
-  FROM identity_identifier i
+{rows}
+ GROUP BY i.buyer_id, f.reason_id, f.seller_id, s.trust
+"""
+# The rows it reads ({rows}). SQLite (make run) has no LATERAL: there _VOICES_ROWS_SQLITE, the
+# same rows as joins, the parameters in the same order.
+_VOICES_ROWS = """  FROM identity_identifier i
  CROSS JOIN LATERAL (
        SELECT fi.flag_id FROM blacklist_flagidentifier fi WHERE fi.identifier_id = i.id OFFSET 0) AS fi
  CROSS JOIN LATERAL (
        SELECT f.id, f.reason_id, f.seller_id, f.status, f.occurred_at FROM blacklist_flag f
         WHERE f.id = fi.flag_id AND f.status IN ({counting}, %s) OFFSET 0) AS f
   JOIN blacklist_seller s ON s.id = f.seller_id
- WHERE {buyers}
- GROUP BY i.buyer_id, f.reason_id, f.seller_id, s.trust
-"""
-# SQLite (make run) has no LATERAL: the same rows as joins, the parameters in the same order.
-_VOICES_SQL_SQLITE = """
-SELECT i.buyer_id, f.reason_id, f.seller_id, s.trust,
-       MAX(f.occurred_at) FILTER (WHERE f.status IN ({counting})),
-       COUNT(DISTINCT f.id) FILTER (WHERE f.status = %s),
-       COUNT(DISTINCT f.id) FILTER (WHERE f.status = %s)
-  FROM blacklist_flag f
+ WHERE {buyers}"""
+_VOICES_ROWS_SQLITE = """  FROM blacklist_flag f
   JOIN blacklist_flagidentifier fi ON fi.flag_id = f.id
   JOIN identity_identifier i ON i.id = fi.identifier_id
   JOIN blacklist_seller s ON s.id = f.seller_id
- WHERE f.status IN ({counting}, %s) AND {buyers}
- GROUP BY i.buyer_id, f.reason_id, f.seller_id, s.trust
-"""
+ WHERE f.status IN ({counting}, %s) AND {buyers}"""
 _COUNTING = [status.value for status in COUNTING_STATUSES]
 
 
