@@ -58,7 +58,7 @@ def identifiers_mark(*, identifier_ids):
     1. Check the transaction's deferred constraints now (the foreign keys of the rows the caller
        wrote), so the commit that follows under the lock is short.
     2. Take the graph lock shared: no relink moves these identifiers until this transaction ends.
-    3. Mark their buyers, read under the lock (one statement with buyers_mark).
+    3. Mark their buyers, read under the lock (one statement, `_buyers_mark`).
     """
     # Steps 1 and 2 in one round trip. SET CONSTRAINTS ALL DEFERRED puts the constraints back as
     # the schema declares them: every deferrable constraint here is one of Django's foreign keys,

@@ -10,6 +10,7 @@ from identity.marks import identifiers_mark
 from identity.models import Buyer, Identifier
 from riskhub.rows import COPY_MIN_ROWS
 from tests.conftest import ids
+from tests.plans import FLAGS_SQL, plan_nodes
 
 
 def items(n, *, prefix="m"):
@@ -126,9 +127,9 @@ def test_the_idempotency_lookup_probes_every_key_for_a_seller_the_statistics_hav
     with connection.cursor() as cursor:
         # A table the size of the bench's (its unique index a level deeper than the others), then
         # statistics that know seller B only, then seller A's flags.
-        cursor.execute(_FLAGS_SQL, [seller_b.seller.pk, "B", 200_000])
+        cursor.execute(FLAGS_SQL, [seller_b.seller.pk, "B", 200_000])
         cursor.execute("ANALYZE blacklist_flag")
-        cursor.execute(_FLAGS_SQL, [seller_a.seller.pk, "A", 5_000])
+        cursor.execute(FLAGS_SQL, [seller_a.seller.pk, "A", 5_000])
     wanted = {item.key for item in items(3, prefix="absent")}
     sql, params = _existing_statement(seller_a.seller, wanted)
     with connection.cursor() as cursor:
@@ -140,23 +141,6 @@ def test_the_idempotency_lookup_probes_every_key_for_a_seller_the_statistics_hav
     assert scans[0]["Index Name"] == "flag_one_per_seller_buyer_reason_order", scans[0]
     assert all(column in scans[0]["Index Cond"] for column in ("seller_id", "buyer_key", "order_ref")), scans[0]
     assert scans[0]["Actual Rows"] == 0 and "Rows Removed by Filter" not in scans[0], scans[0]
-
-
-# Parameters: seller, an order-ref prefix, the count. Flags written set-based, the way
-# bench/rescore_bench.py loads its millions: the plan, not the write path, is under test here.
-_FLAGS_SQL = """
-INSERT INTO blacklist_flag (id, seller_id, buyer_key, reason_id, order_ref, note, occurred_at, created_at, status,
-                            status_changed_at)
-SELECT gen_random_uuid(), %s, md5(%s || g) || md5(g::text), 'extortion', 'O-' || g, '', now(), now(), 'active', now()
-  FROM generate_series(1, %s) AS g
-"""
-
-
-def plan_nodes(node, node_type):
-    if node["Node Type"] == node_type:
-        yield node
-    for child in node.get("Plans", []):
-        yield from plan_nodes(child, node_type)
 
 
 def test_marking_a_chunks_buyers_probes_each_buyer_whatever_the_statistics(db):

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from scoring.services.scores import _voices_by_buyer
-from tests.services.test_flag_submit_many import _FLAGS_SQL, plan_nodes
+from tests.plans import FLAGS_SQL, plan_nodes
 
 # Parameters: how many. One identifier (and buyer) per flag of the table, the flag naming it.
 _NAMED_SQL = """
@@ -31,7 +31,7 @@ def test_the_voices_of_a_task_are_probes_from_its_buyers(seller_a):
         pytest.skip("PostgreSQL's planner")
     count = 100_000
     with connection.cursor() as cursor:
-        cursor.execute(_FLAGS_SQL, [seller_a.seller.pk, "A", count])
+        cursor.execute(FLAGS_SQL, [seller_a.seller.pk, "A", count])
         cursor.execute(_NAMED_SQL, [count])
         cursor.execute("ANALYZE blacklist_flag, blacklist_flagidentifier, identity_identifier, identity_buyer")
         cursor.execute("SELECT id FROM identity_buyer ORDER BY id DESC LIMIT 500")
