@@ -17,6 +17,7 @@ import time
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections
 
 from riskhub.errors import TemporarilyUnavailable
+from riskhub.libpq import Runner
 
 logger = logging.getLogger(__name__)
 
@@ -65,24 +66,32 @@ def connection_lost():
 def fetchall(sql, params, *, using=DEFAULT_DB_ALIAS):
     """The rows of one read statement on `using`, for the request hot paths (the decision read).
 
-    On PostgreSQL the statement runs on a psycopg cursor kept with the connection, with Django's
-    error translation (django.db errors, so `retried` sees a dead connection as usual), its rows
-    sent in binary: Django's cursor wrapper and a fresh psycopg cursor cost ~30 µs of CPU per
-    statement and the rows' text parsing ~9 µs (docs/benchmarks.md). While Django records or
+    On PostgreSQL the statement runs on libpq directly (riskhub.libpq: prepared once per
+    connection, rows sent in binary), inside Django's error translation, so `retried` sees a dead
+    connection as usual: Django's cursor wrapper and a psycopg cursor cost ~30 µs of CPU per
+    statement each and the rows' text parsing ~9 µs (docs/benchmarks.md). While Django records or
     wraps queries (DEBUG, the test suite's query counters, connection.execute_wrapper) it uses
     Django's cursor, so nothing is hidden from them. The rows are Django's cursor's, except that
-    a JSON value comes back decoded, not as its text (callers take both).
+    a JSON value comes back decoded, not as its text (callers take both). `sql` takes `%s`
+    placeholders only.
     """
     db = connections[using]
     if db.vendor != "postgresql" or db.queries_logged or db.execute_wrappers:
-        with db.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
+        return _cursor_fetchall(db, sql, params)
     db.validate_no_broken_transaction()
     with db.wrap_database_errors:
         db.ensure_connection()
-        kept = getattr(db, "riskhub_cursor", None)
-        if kept is None or kept.connection is not db.connection or kept.closed:
-            kept = db.riskhub_cursor = db.create_cursor()
-        kept.execute(sql, params, binary=True)  # rows in binary: no text parsing of numbers and times
-        return kept.fetchall()
+        runner = getattr(db, "riskhub_runner", None)
+        if runner is None or runner.conn is not db.connection:
+            runner = db.riskhub_runner = Runner(db.connection)
+        if runner.usable():
+            return runner.fetchall(sql, params)
+        with db.connection.cursor() as cursor:  # psycopg opens the transaction first
+            cursor.execute(sql, params, binary=True)
+            return cursor.fetchall()
+
+
+def _cursor_fetchall(db, sql, params):
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()

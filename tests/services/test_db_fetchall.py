@@ -1,4 +1,4 @@
-"""riskhub.db.fetchall: the decision read's statement runner (a kept psycopg cursor, binary rows)
+"""riskhub.db.fetchall: the decision read's statement runner (libpq directly, binary rows)
 answers exactly what Django's cursor answers, raises Django's errors, and survives a dead
 connection through `retried` like any other query."""
 
@@ -48,14 +48,14 @@ def test_query_counters_still_see_its_statements():
 @pytest.mark.django_db
 def test_a_bad_statement_raises_djangos_error():
     if connection.vendor != "postgresql":
-        pytest.skip("the kept cursor is PostgreSQL's")
+        pytest.skip("the libpq runner is PostgreSQL's")
     with pytest.raises(ProgrammingError):
         fetchall("SELECT no_such_column FROM identity_buyer", [])
 
 
 @pytest.mark.skipif(not REAL_STACK, reason="needs PostgreSQL")
 def test_a_dead_connection_is_replaced_by_retried(transactional_db):
-    assert fetchall("SELECT 1", []) == [(1,)]  # the kept cursor exists now
+    assert fetchall("SELECT 1", []) == [(1,)]  # the runner exists now
     pid = fetchall("SELECT pg_backend_pid()", [])[0][0]
     db = settings.DATABASES["default"]
     with psycopg.connect(
@@ -64,3 +64,59 @@ def test_a_dead_connection_is_replaced_by_retried(transactional_db):
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
     assert retried(lambda: fetchall("SELECT 2", [])) == [(2,)]
     assert fetchall("SELECT pg_backend_pid()", [])[0][0] != pid
+
+
+def _prepared_here():
+    """The statements riskhub.libpq prepared on this connection (read through Django's cursor)."""
+    return [
+        row[0] for row in _django_rows("SELECT statement FROM pg_prepared_statements WHERE name LIKE %s", ["riskhub_%"])
+    ]
+
+
+@pytest.mark.skipif(not REAL_STACK, reason="needs PostgreSQL")
+def test_outside_a_transaction_each_statement_is_prepared_once_and_reused(transactional_db):
+    sql = "SELECT %s + 1, 'prepared once'"
+    assert [fetchall(sql, [n]) for n in (1, 2, 3)] == [
+        [(2, "prepared once")],
+        [(3, "prepared once")],
+        [(4, "prepared once")],
+    ]
+    assert [s for s in _prepared_here() if "prepared once" in s] == ["SELECT $1 + 1, 'prepared once'"]
+    # Another parameter type is another statement: 2**40 does not fit the first one's smallint.
+    assert fetchall(sql, [2**40]) == [(2**40 + 1, "prepared once")]
+    assert len([s for s in _prepared_here() if "prepared once" in s]) == 2
+
+
+@pytest.mark.skipif(not REAL_STACK, reason="needs PostgreSQL")
+def test_a_statement_the_session_lost_is_prepared_again(transactional_db):
+    sql = "SELECT %s, 'lost and found'"
+    assert fetchall(sql, ["a"]) == [("a", "lost and found")]
+    # psycopg sends this after every ROLLBACK on a connection where it prepared statements itself.
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    assert not _prepared_here()
+    assert fetchall(sql, ["b"]) == [("b", "lost and found")]
+    assert any("lost and found" in s for s in _prepared_here())
+
+
+@pytest.mark.skipif(not REAL_STACK, reason="needs PostgreSQL")
+def test_in_a_transaction_and_behind_pgbouncer_nothing_is_prepared(transactional_db):
+    from django.db import transaction
+
+    with transaction.atomic():
+        assert fetchall("SELECT %s, 'in a transaction'", [1]) == [(1, "in a transaction")]  # psycopg's BEGIN
+        assert fetchall("SELECT %s, 'in a transaction, begun'", [2]) == [(2, "in a transaction, begun")]
+    connection.connection.prepare_threshold = None  # what settings.DB_PGBOUNCER sets
+    try:
+        assert fetchall("SELECT %s, 'behind pgbouncer'", [3]) == [(3, "behind pgbouncer")]
+    finally:
+        connection.connection.prepare_threshold = 5
+    assert not [s for s in _prepared_here() if "transaction" in s or "pgbouncer" in s]
+
+
+def test_only_s_placeholders_are_taken():
+    from riskhub.libpq import _numbered
+
+    assert _numbered("SELECT %s, %s") == b"SELECT $1, $2"
+    with pytest.raises(ValueError):
+        _numbered("SELECT %(name)s")
