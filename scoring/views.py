@@ -6,7 +6,6 @@ from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import HTTP_HEADER_ENCODING, exceptions, serializers
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,6 +23,7 @@ from riskhub.db import retried
 from riskhub.errors import error_response
 from riskhub.parsers import json_parse
 from riskhub.ratelimit import scope_hit
+from riskhub.renderers import json_bytes
 from riskhub.validation import validator
 from scoring.policy import OVERRIDE_IGNORE, OVERRIDE_REVIEW, Policy
 from scoring.rules import rules_cached
@@ -127,13 +127,12 @@ def decisions(request):
     except Exception as exc:
         response = error_response(exc)
     else:
-        response = HttpResponse(_RENDERER.render(body), content_type=_RENDERER.media_type)
+        response = HttpResponse(json_bytes(body), content_type="application/json")
     if response.status_code == 405:
         response["Allow"] = "POST"
     return response
 
 
-_RENDERER = JSONRenderer()  # the DRF views' renderer: the same bytes for the same data
 decisions.cls = DecisionSchema  # what drf-spectacular documents for this route (see DecisionSchema)
 decisions.initkwargs = {}
 

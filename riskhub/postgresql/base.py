@@ -10,13 +10,15 @@ in settings), so psycopg's own loader, which gives each value the connection's t
 the same aware datetimes as Django's: tzinfo `datetime.UTC`. psycopg's C loader classes cannot be
 subclassed, so `UtcTimestamptzLoader` holds one and hands each value to it; its `timezone` is what
 Django's `create_cursor` compares to decide whether a cursor needs a loader of its own (with it
-equal, none does).
+equal, none does). `jsonb` read in binary, which only the decision read asks for, is decoded by
+orjson.
 """
 
 from datetime import UTC
 
+import orjson
 from django.db.backends.postgresql import base
-from psycopg import adapters
+from psycopg import DataError, adapters
 from psycopg.adapt import Loader
 from psycopg.pq import Format
 
@@ -38,10 +40,24 @@ class UtcTimestamptzLoader(Loader):
         return self._psycopg.load(data)
 
 
+class OrjsonJsonbBinaryLoader(Loader):
+    """`jsonb` sent in binary (the decision read, riskhub.db.fetchall), decoded by orjson: psycopg's
+    own binary loader copies the value and decodes it with json.loads, at about three times the
+    cost for a buyer's reasons (docs/benchmarks.md)."""
+
+    format = Format.BINARY
+
+    def load(self, data):
+        if data[:1] != b"\x01":
+            raise DataError(f"unknown jsonb binary format: {bytes(data[:1])!r}")
+        return orjson.loads(memoryview(data)[1:])
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     def get_new_connection(self, conn_params):
         connection = super().get_new_connection(conn_params)
         if self.timezone is UTC:  # else Django's loader stays: it sets another zone on each value
             connection.adapters.register_loader("timestamptz", UtcTimestamptzLoader)
         connection.adapters.register_loader("jsonb", _default_loader("text"))  # JSONField decodes it
+        connection.adapters.register_loader("jsonb", OrjsonJsonbBinaryLoader)
         return connection
