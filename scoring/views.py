@@ -115,7 +115,8 @@ def decisions(request):
     request, as much as validating the input (docs/benchmarks.md). Each step uses the API's one
     definition of it (blacklist.auth.key_authenticate, riskhub.ratelimit.scope_hit,
     riskhub.parsers.json_parse, riskhub.errors), so the answers, errors included, are the DRF
-    views' own; the response is always JSON, whatever the Accept header.
+    views' own; the response is always JSON, whatever the Accept header, in the bytes DRF's
+    JSONRenderer would write (riskhub.renderers.json_bytes).
     """
     try:
         if request.method != "POST":
