@@ -3,9 +3,11 @@
 A psycopg cursor drives a statement through Python generators (prepare bookkeeping, result
 checks, the wait loop): about 30 µs of CPU per statement on top of libpq's own round trip, a
 third of the decision read's client side (docs/benchmarks.md). This runs the same statement with
-libpq's blocking calls, as psycopg's own pipeline does underneath: parameters are dumped and rows
-loaded by psycopg's adapters (`psycopg.adapt.Transformer` on the connection, so the loaders
-registered there apply), errors are psycopg's (`errors.error_from_result`).
+libpq's blocking calls (through psycopg's `pgconn`): parameters are dumped and rows loaded by
+psycopg's adapters (`psycopg.adapt.Transformer` on the connection, so the loaders registered there
+apply), errors are psycopg's (`errors.error_from_result`). Blocking means a signal is handled once
+the answer is in, not while PostgreSQL works: fine for the index probes of a decision read, not
+for a statement that may run long.
 
 Outside a transaction (autocommit, as every request runs) each statement text and parameter
 types is prepared once per connection under a name of its own (riskhub_<n>), so its plan is
