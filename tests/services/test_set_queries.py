@@ -134,3 +134,29 @@ def test_aware_reads_datetimes_as_the_orm_does(buyers):
     assert aware(raw).utcoffset().total_seconds() == 0
     assert aware(None) is None
     assert aware("2026-12-03 12:30:15.123456") == moment  # SQLite's text form
+
+
+def test_insert_many_writes_json_as_django_would(buyers):
+    """JSON values reach the database as the ORM writes them (on PostgreSQL as orjson's text,
+    riskhub.rows._json_text): nesting, non-ASCII text, integer keys made text, None as NULL."""
+    from datetime import UTC, datetime
+
+    from riskhub.rows import insert_many
+    from scoring.models import BuyerScore
+
+    values = [
+        {"refund_abuse": {"risk": 0.225, "voices": {"21": [0.225, 0, 0]}, "sellers": 1}},
+        {"note": "Nachnahme verweigert – ü € \u2028", "list": [1, 2.5, None, True, {"x": []}]},
+        {7: "an integer key", "nested": {3: [0.1, 1e-07, 123456789012]}},
+        {},
+    ]
+    now = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
+    rows = [(buyer.pk, 10, 1, value, 0, now) for buyer, value in zip(buyers, values, strict=False)]
+    insert_many(BuyerScore, ("buyer", "score", "reporting_sellers", "reasons", "lapsed", "computed_at"), rows)
+    stored = {s.buyer_id: s.reasons for s in BuyerScore.objects.filter(buyer__in=buyers)}
+    assert [stored[buyer.pk] for buyer in buyers[: len(values)]] == [
+        {"refund_abuse": {"risk": 0.225, "voices": {"21": [0.225, 0, 0]}, "sellers": 1}},
+        {"note": "Nachnahme verweigert – ü € \u2028", "list": [1, 2.5, None, True, {"x": []}]},
+        {"7": "an integer key", "nested": {"3": [0.1, 1e-07, 123456789012]}},
+        {},
+    ]
