@@ -106,11 +106,11 @@ def test_in_a_transaction_and_behind_pgbouncer_nothing_is_prepared(transactional
     with transaction.atomic():
         assert fetchall("SELECT %s, 'in a transaction'", [1]) == [(1, "in a transaction")]  # psycopg's BEGIN
         assert fetchall("SELECT %s, 'in a transaction, begun'", [2]) == [(2, "in a transaction, begun")]
-    connection.connection.prepare_threshold = None  # what settings.DB_PGBOUNCER sets
-    try:
+    threshold, connection.connection.prepare_threshold = connection.connection.prepare_threshold, None
+    try:  # prepare_threshold=None: what settings.DB_PGBOUNCER sets
         assert fetchall("SELECT %s, 'behind pgbouncer'", [3]) == [(3, "behind pgbouncer")]
     finally:
-        connection.connection.prepare_threshold = 5
+        connection.connection.prepare_threshold = threshold
     assert not [s for s in _prepared_here() if "transaction" in s or "pgbouncer" in s]
 
 

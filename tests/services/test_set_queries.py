@@ -136,9 +136,10 @@ def test_aware_reads_datetimes_as_the_orm_does(buyers):
     assert aware("2026-12-03 12:30:15.123456") == moment  # SQLite's text form
 
 
-def test_insert_many_writes_json_as_django_would(buyers):
-    """JSON values reach the database as the ORM writes them (on PostgreSQL as orjson's text,
-    riskhub.rows._json_text): nesting, non-ASCII text, integer keys made text, None as NULL."""
+def test_insert_many_and_copy_in_write_json_as_django_would(buyers):
+    """JSON values reach the database as the ORM writes them (insert_many on PostgreSQL as
+    orjson's text, riskhub.rows._json_text; copy_in's COPY as psycopg's jsonb): nesting, non-ASCII
+    text, integer keys made text."""
     from datetime import UTC, datetime
 
     from riskhub.rows import insert_many
@@ -160,3 +161,13 @@ def test_insert_many_writes_json_as_django_would(buyers):
         {"7": "an integer key", "nested": {"3": [0.1, 1e-07, 123456789012]}},
         {},
     ]
+    # copy_in: enough rows for a COPY rather than its insert_many fallback.
+    from riskhub.rows import COPY_MIN_ROWS, copy_in
+
+    more = [Buyer.objects.create() for _ in range(COPY_MIN_ROWS)]
+    copy_in(
+        BuyerScore,
+        ("buyer", "score", "reporting_sellers", "reasons", "lapsed", "computed_at"),
+        [(buyer.pk, 10, 1, values[0], 0, now) for buyer in more],
+    )
+    assert {s.reasons["refund_abuse"]["risk"] for s in BuyerScore.objects.filter(buyer__in=more)} == {0.225}
