@@ -59,7 +59,7 @@ def _identifiers_found(digests):
     """
     if connection.vendor == "postgresql":
         sql = (
-            "SELECT i.digest, i.id, i.buyer_id FROM unnest(%s::text[]) AS wanted(digest) CROSS JOIN LATERAL "
+            "SELECT i.digest, i.id, i.buyer_id FROM unnest(%b::text[]) AS wanted(digest) CROSS JOIN LATERAL "
             "(SELECT digest, id, buyer_id FROM identity_identifier WHERE digest = wanted.digest OFFSET 0) AS i"
         )
         params = [list(digests)]
@@ -97,7 +97,8 @@ def _identifiers_create(kinds):
     return {digest: IdentifierRow(pk, buyer) for digest, pk, buyer in created}
 
 
-# Parameters: created_at, the count, created_at, the digests, their kinds (in the same order).
+# Parameters: created_at, the count, created_at, the digests, their kinds (in the same order; lists
+# of strings go in binary, `%b`, as riskhub.rows._array_placeholder explains).
 # The rows go in in the digests' order, which _identifiers_create sorts: two requests creating
 # some of the same new identifiers then wait for each other's on the first they share, never
 # each on one the other holds. In the order of their batches they deadlocked, and each deadlock
@@ -110,7 +111,7 @@ WITH buyers AS (
 )
 INSERT INTO identity_identifier (digest, kind, buyer_id, is_hub, created_at)
 SELECT new.digest, new.kind, numbered.id, FALSE, %s
-  FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS new(digest, kind, n)
+  FROM unnest(%b::text[], %b::text[]) WITH ORDINALITY AS new(digest, kind, n)
   JOIN numbered USING (n)
  ORDER BY new.n
 RETURNING digest, id, buyer_id

@@ -29,7 +29,7 @@ def placeholders(values):
 def any_of(column, values, db_type="text"):
     """(SQL, params) for "`column` is one of these `values`" (of the SQL type `db_type`), the raw
     SQL form of the `__any` lookup (riskhub.lookups). On PostgreSQL one array parameter,
-    `column = ANY(%s::text[])`: the statement's text is the same whatever the count, so psycopg
+    `column = ANY(%b::text[])`: the statement's text is the same whatever the count, so psycopg
     parses it once (splitting a thousand-placeholder IN list cost more client CPU than the lookup
     itself) and the server can prepare it. Elsewhere an IN list.
 
@@ -43,7 +43,7 @@ def any_of(column, values, db_type="text"):
     if connection.vendor == "postgresql":
         if len(values) == 1:
             return f"{column} = %s::{db_type}", values
-        return f"{column} = ANY(%s::{db_type}[])", [_array_param(values, db_type)]
+        return f"{column} = ANY({_array_placeholder(db_type)}::{db_type}[])", [_array_param(values, db_type)]
     return f"{column} IN ({placeholders(values)})", values
 
 
@@ -51,13 +51,22 @@ _INTEGER_TYPES = frozenset({"smallint", "integer", "bigint"})
 
 
 def _array_param(values, db_type):
-    """An array parameter of `db_type`. Integers go as the array's text, `{1,2,3}`, which the
-    statement's cast reads: psycopg encodes a list element by element in Python, 0.8 µs an
-    element, three times what joining their digits costs (docs/benchmarks.md), and a score task
-    sends its buyers' ids several times. `int()` keeps anything but a number out of the text."""
+    """An array parameter of `db_type`, for the placeholder `_array_placeholder` gives. Integers
+    go as the array's text, `{1,2,3}`, which the statement's cast reads: psycopg encodes a list
+    element by element in Python, 0.8 µs an element, three times what joining their digits costs
+    (docs/benchmarks.md), and a score task sends its buyers' ids several times. `int()` keeps
+    anything but a number out of the text. Anything else goes as the list itself, in binary."""
     if db_type in _INTEGER_TYPES:
         return "{" + ",".join(map(str, map(int, values))) + "}"
     return values
+
+
+def _array_placeholder(db_type):
+    """`%s` for an integer array's text; `%b` (binary) for a list. psycopg's text format quotes
+    and escapes a list of strings element by element through a regular expression, 2.7 µs an
+    element, where its binary format takes 0.2: an import chunk's idempotency keys and new
+    identifiers are ≈ 7 strings a row (docs/benchmarks.md)."""
+    return "%s" if db_type in _INTEGER_TYPES else "%b"
 
 
 def keys_cte(name, columns, keys, types=None):
@@ -70,7 +79,7 @@ def keys_cte(name, columns, keys, types=None):
     head = f"WITH {name}({', '.join(columns)}) AS "
     if connection.vendor == "postgresql":
         types = types or ["text"] * len(columns)
-        arrays = ", ".join(f"%s::{db_type}[]" for db_type in types)
+        arrays = ", ".join(f"{_array_placeholder(db_type)}::{db_type}[]" for db_type in types)
         sql = f"{head}(SELECT * FROM unnest({arrays})) "  # noqa: S608 - placeholders only
         return sql, [_array_param([key[n] for key in keys], db_type) for n, db_type in enumerate(types)]
     if not keys:
@@ -110,7 +119,34 @@ def instance(model, values, using="default"):
         for func in funcs:
             value = func(value, col, connection)
         converted.append(value)
-    return model.from_db(using, None, converted)
+    return saved(model, converted, using)
+
+
+def saved(model, values, using="default"):
+    """The instance `model.from_db(using, None, values)` builds from a row's final values, in
+    field order, for the bulk paths: the attributes set at once, not field by field through
+    `Model.__init__` and its descriptors, 2.0 against 7.2 µs a flag, on every flag of an import
+    chunk or a batch (docs/benchmarks.md). A model with its own __init__ or a listener to its
+    init signals goes through from_db."""
+    attnames = _plain_init(model)
+    if attnames is None:
+        return model.from_db(using, None, values)
+    built = model.__new__(model)
+    built.__dict__.update(zip(attnames, values, strict=True))
+    built._state = models.base.ModelState()
+    built._state.adding, built._state.db = False, using
+    return built
+
+
+@functools.cache
+def _plain_init(model):
+    """The attribute names `Model.__init__` would set from a full row, or None where building an
+    instance can run code of the project's (checked once per model, after the apps are loaded)."""
+    if model.__init__ is not models.Model.__init__ or any(
+        signal.has_listeners(model) for signal in (models.signals.pre_init, models.signals.post_init)
+    ):
+        return None
+    return tuple(f.attname for f in model._meta.concrete_fields)
 
 
 def clone(obj):

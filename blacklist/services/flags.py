@@ -174,17 +174,18 @@ def _insert(seller, items, resolved, now):
         for item in items
     ]
     rows.copy_in(Flag, _FLAG_FIELDS, values)
-    flags = [Flag.from_db(connection.alias, None, row) for row in values]  # saved rows now, as if read back
-    named = [(flag, {i.digest for i in item.identifiers}) for flag, item in zip(flags, items, strict=True)]
+    flags = [rows.saved(Flag, row, connection.alias) for row in values]  # saved rows now, as if read back
+    named = [(row[0], {i.digest for i in item.identifiers}) for row, item in zip(values, items, strict=True)]
     rows.copy_in(
         FlagIdentifier,
         ("flag", "identifier", "asserts_link"),
-        [(flag.pk, resolved[digest].id, len(digests) > 1) for flag, digests in named for digest in digests],
+        [(flag_id, resolved[digest].id, len(digests) > 1) for flag_id, digests in named for digest in digests],
     )
+    actor, active = str(seller.pk), FlagStatus.ACTIVE.value
     rows.copy_in(
         AuditEvent,
         ("flag_id", "actor_type", "actor_id", "action", "from_status", "to_status", "note", "created_at"),
-        [(flag.pk, ActorType.SELLER, str(seller.pk), "created", "", FlagStatus.ACTIVE, "", now) for flag in flags],
+        [(flag_id, ActorType.SELLER.value, actor, "created", "", active, "", now) for flag_id, _ in named],
     )
     # Every identifier, new ones too: committed before the flags, they may have been relinked or
     # scored (their marks cleared) since.
@@ -192,7 +193,7 @@ def _insert(seller, items, resolved, now):
     return {item.key: flag for flag, item in zip(flags, items, strict=True)}
 
 
-# Every column, in the model's field order (Flag.from_db takes the values positionally).
+# Every column, in the model's field order (rows.saved takes the values positionally).
 _FLAG_FIELDS = tuple(f.name for f in Flag._meta.concrete_fields)
 
 

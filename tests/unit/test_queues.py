@@ -89,3 +89,27 @@ def test_no_buyers_no_task():
     from identity.marks import score_task_parts
 
     assert score_task_parts([]) == []
+
+
+def test_a_score_task_is_named_by_its_size_not_by_its_ids():
+    """The message carries every id; its headers (and so the workers' logs) say only how many:
+    Celery's default repr of a thousand ids cost more than sending them (identity.marks)."""
+    from celery.signals import before_task_publish
+
+    from identity.marks import score_enqueue
+
+    published = []
+
+    def record(sender=None, headers=None, body=None, **kwargs):
+        published.append((sender, headers["argsrepr"], body[0]))
+
+    ids = list(range(10**12, 10**12 + 700))  # no such buyers: a worker that takes the task has nothing to do
+    before_task_publish.connect(record)
+    eager, app.conf.task_always_eager = app.conf.task_always_eager, False
+    try:
+        score_enqueue(buyer_ids=ids)
+    finally:
+        app.conf.task_always_eager = eager
+        before_task_publish.disconnect(record)
+    assert [(name, shown) for name, shown, _ in published] == [(SCORE_TASK, "[350 buyers]")] * 2
+    assert [pk for _, _, (part,) in published for pk in part] == ids
