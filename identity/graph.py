@@ -47,11 +47,33 @@ def link_sellers(assertions: Iterable[tuple]) -> dict:
 
 def hubs_of(links: Iterable[tuple], kinds: Mapping, hub_limit: int) -> frozenset:
     """Identifiers linked to more than `hub_limit` distinct identifiers of one kind."""
-    neighbours = defaultdict(set)
-    for a, b in links:
-        neighbours[(a, kinds.get(b))].add(b)
-        neighbours[(b, kinds.get(a))].add(a)
-    return frozenset(node for (node, _), others in neighbours.items() if len(others) > hub_limit)
+    found = Hubs(kinds, hub_limit)
+    found.add(links)
+    return found.hubs()
+
+
+class Hubs:
+    """`hubs_of` for links that arrive in rounds: each round's links are added once, and the
+    hubs so far are known after each, without going over the earlier rounds' links again (the
+    relink's region grows that way: blacklist.services.links). Adding a link twice changes
+    nothing. `kinds` must know both ends of a link when it is added."""
+
+    def __init__(self, kinds: Mapping, hub_limit: int):
+        self.kinds, self.hub_limit = kinds, hub_limit
+        self.neighbours = defaultdict(set)  # (node, kind) → its neighbours of that kind
+        self.found = set()
+
+    def add(self, links: Iterable[tuple]):
+        kinds, neighbours, limit = self.kinds, self.neighbours, self.hub_limit
+        for a, b in links:
+            for node, other in ((a, b), (b, a)):
+                others = neighbours[(node, kinds.get(other))]
+                others.add(other)
+                if len(others) > limit:
+                    self.found.add(node)
+
+    def hubs(self) -> frozenset:
+        return frozenset(self.found)
 
 
 def partition(
@@ -83,9 +105,12 @@ def partition_linked(
     min_sellers: int,
     hub_limit: int,
     severed: Iterable[tuple] = (),
+    hubs: frozenset | None = None,
 ) -> Partition:
-    """`partition` from the assertions already grouped: {canonical pair: sellers asserting it}."""
-    hubs = hubs_of(sellers, kinds, hub_limit)
+    """`partition` from the assertions already grouped: {canonical pair: sellers asserting it}.
+    `hubs`: `hubs_of(sellers, kinds, hub_limit)`, when the caller has kept it up to date (Hubs)."""
+    if hubs is None:
+        hubs = hubs_of(sellers, kinds, hub_limit)
     cut = {pair(a, b) for a, b in severed}
     corroborated = frozenset(p for p, s in sellers.items() if len(s) >= min_sellers)
     parent = {}

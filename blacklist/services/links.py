@@ -50,7 +50,7 @@ def buyers_relink(*, buyer_ids, carry=None):
 
 
 def _partition(asked):
-    nodes, sellers, kinds = _region(asked)
+    nodes, sellers, kinds, hubs = _region(asked)
     # Only identifiers with asserted links can have a severed one.
     asserting = {end for linked in sellers for end in linked if end in nodes}
     result = graph.partition_linked(
@@ -60,6 +60,7 @@ def _partition(asked):
         min_sellers=settings.LINK_MIN_SELLERS,
         hub_limit=settings.LINK_HUB_LIMIT,
         severed=severed_pairs(identifier_ids=asserting) if asserting else (),
+        hubs=hubs,
     )
     return nodes, result
 
@@ -83,12 +84,15 @@ def _moves(nodes, result, asked):
 def _region(buyer_ids):
     """The region around these buyers, closed under eligible links (see buyers_relink, step 1):
     ({identifier id: (kind, buyer id, is_hub)}, {canonical pair: sellers asserting it} for every
-    link touching them (identity.graph.link_sellers), {id: kind} of every identifier they touch).
+    link touching them (identity.graph.link_sellers), {id: kind} of every identifier they touch,
+    the hubs among the identifiers those links join (identity.graph.hubs_of)).
     A hub's own links are all known once it is in the region, so it is found a hub there and the
     region does not grow through it: a parcel locker named with a thousand buyers does not drag
     them all into every relink of one of them. The links are gathered as the region grows, each
-    round adding only the new identifiers' links."""
+    round adding only the new identifiers' links (and counting only those towards the hubs:
+    counting every link again each round was a tenth of a relinking score task's CPU)."""
     nodes, sellers, kinds, done = {}, {}, {}, set()
+    counted = graph.Hubs(kinds, settings.LINK_HUB_LIMIT)
     pending = set(buyer_ids)
     while pending:
         done |= pending
@@ -102,16 +106,18 @@ def _region(buyer_ids):
         unknown = {b for _, b, _ in found if b not in kinds}
         if unknown:
             kinds.update(_identifier_rows("id, kind", "id", unknown))
-        for linked, who in graph.link_sellers(found).items():
+        grouped = graph.link_sellers(found)
+        for linked, who in grouped.items():
             sellers[linked] = sellers.get(linked, frozenset()) | who
-        hubs = graph.hubs_of(sellers, kinds, settings.LINK_HUB_LIMIT) & set(nodes)
+        counted.add(grouped)
+        hubs = counted.hubs() & set(nodes)
         outside = {
             b if a in nodes else a
             for (a, b), who in sellers.items()
             if len(who) >= settings.LINK_MIN_SELLERS and (a in nodes) != (b in nodes) and not ({a, b} & hubs)
         }
         pending = {buyer for (buyer,) in _identifier_rows("buyer_id", "id", outside)} - done if outside else set()
-    return nodes, sellers, kinds
+    return nodes, sellers, kinds, counted.hubs()
 
 
 def _identifier_rows(columns, key, values):

@@ -53,7 +53,7 @@ def test_a_hub_is_found_and_does_not_pull_its_neighbours_into_every_relink(reaso
     assert hub.buyer_id not in set(emails.values_list("buyer_id", flat=True))
     # A relink of one customer's buyer reaches the hub, but not the six other customers.
     first = emails.first()
-    nodes, _, _ = _region({first.buyer_id})
+    nodes, _, _, _ = _region({first.buyer_id})
     assert set(nodes) == {first.pk, hub.pk}
     assert buyers_relink(buyer_ids=[first.buyer_id]) == ([first.buyer_id], {})  # nothing moved: no lock, no writes
 

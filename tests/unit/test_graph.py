@@ -99,3 +99,22 @@ def test_component_sizes_are_bounded_by_the_evidence_not_by_chance():
     assertions = [(rnd.randrange(30), rnd.randrange(30), "solo") for _ in range(200)]
     components, _ = parts(set(range(30)), assertions)
     assert components == {frozenset({n}) for n in range(30)}  # one seller alone never joins
+
+
+@given(
+    links=st.lists(st.tuples(st.integers(0, 39), st.integers(0, 39)), max_size=150),
+    cuts=st.lists(st.integers(0, 150), max_size=4),
+    hub_limit=st.integers(1, 4),
+)
+def test_hubs_counted_in_rounds_are_the_hubs_of_all_the_links(links, cuts, hub_limit):
+    """The relink's region adds each round's links to a Hubs (blacklist.services.links): after
+    every round its hubs are hubs_of every link so far, however the links were split and
+    whether or not a link came again."""
+    from identity.graph import Hubs, hubs_of
+
+    links = [pair(a, b) for a, b in links if a != b]
+    bounds = [0, *sorted(min(c, len(links)) for c in cuts), len(links)]
+    counted = Hubs(KINDS, hub_limit)
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        counted.add(links[start:end] + links[: start // 2])  # some earlier links again
+        assert counted.hubs() == hubs_of(links[:end], KINDS, hub_limit)
