@@ -135,6 +135,16 @@ if not DATABASE_URL:  # the embedded default for a local run
 DB_PGBOUNCER = env_bool("DB_PGBOUNCER", False)
 if DB_PGBOUNCER and env_str("DB_PREPARE_THRESHOLD", "").strip():
     raise ImproperlyConfigured("DB_PREPARE_THRESHOLD cannot be set with DB_PGBOUNCER=true (nothing is prepared)")
+# How PostgreSQL plans a prepared statement (its plan_cache_mode, set for riskhub's connections).
+# Left to PostgreSQL ("auto"), a statement is planned again at every execution whenever the plans
+# it made for its first values looked cheaper than its generic plan, which can last for the
+# connection's life: in one `make bench` run in three, a gunicorn worker planned the decision read
+# afresh every time, doubling its PostgreSQL CPU (docs/benchmarks.md). riskhub's prepared
+# statements are written to be planned once whatever their values (riskhub.rows); "auto" restores
+# PostgreSQL's default. Not sent behind PgBouncer, where nothing is prepared.
+DB_PLAN_CACHE_MODE = env_str("DB_PLAN_CACHE_MODE", "force_generic_plan")
+if DB_PLAN_CACHE_MODE not in ("force_generic_plan", "auto", "force_custom_plan"):
+    raise ImproperlyConfigured("DB_PLAN_CACHE_MODE must be force_generic_plan, auto or force_custom_plan")
 
 
 def database_from_url(url):
@@ -156,6 +166,9 @@ def database_from_url(url):
             server_side_binding=env_bool("DB_SERVER_SIDE_BINDING", True),
             prepare_threshold=None if DB_PGBOUNCER else env_int("DB_PREPARE_THRESHOLD", 5, minimum=0),
         )
+        if not DB_PGBOUNCER and DB_PLAN_CACHE_MODE != "auto":
+            given = config["OPTIONS"].get("options", "")  # the URL's own ?options=…, kept
+            config["OPTIONS"]["options"] = f"{given} -c plan_cache_mode={DB_PLAN_CACHE_MODE}".strip()
         config["DISABLE_SERVER_SIDE_CURSORS"] = DB_PGBOUNCER
         config["ENGINE"] = "riskhub.postgresql"  # Django's, with psycopg's C loaders (riskhub/postgresql/base.py)
     elif DB_PGBOUNCER:

@@ -120,3 +120,18 @@ def test_only_s_placeholders_are_taken():
     assert _numbered("SELECT %s, %s") == b"SELECT $1, $2"
     with pytest.raises(ValueError):
         _numbered("SELECT %(name)s")
+
+
+@pytest.mark.skipif(not REAL_STACK, reason="needs PostgreSQL")
+def test_a_prepared_statement_is_planned_once_whatever_its_values(transactional_db):
+    """plan_cache_mode=force_generic_plan (settings.DB_PLAN_CACHE_MODE): PostgreSQL's own choice
+    plans a statement afresh at each of its first five executions, and for good whenever those
+    plans looked cheaper than the generic one (a bench worker did so for the decision read)."""
+    assert _django_rows("SHOW plan_cache_mode", []) == [("force_generic_plan",)]
+    sql = "SELECT count(*) FROM identity_buyer WHERE id = %s AND 'planned once' <> ''"
+    for n in range(12):
+        fetchall(sql, [n])
+    [(custom, generic)] = _django_rows(
+        "SELECT custom_plans, generic_plans FROM pg_prepared_statements WHERE statement LIKE %s", ["%planned once%"]
+    )
+    assert (custom, generic) == (0, 12)

@@ -40,6 +40,16 @@ def test_behind_pgbouncer_nothing_is_prepared_and_no_server_side_cursor_is_opene
     default = databases(DATABASE_URL=PG, DB_PGBOUNCER="true")["default"]
     assert default["OPTIONS"]["prepare_threshold"] is None  # psycopg: never prepare
     assert default["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert "options" not in default["OPTIONS"]  # PgBouncer refuses startup options; nothing to plan
+
+
+def test_prepared_statements_are_planned_once_unless_told_otherwise():
+    """plan_cache_mode goes in the connection's startup options (no round trip), after any the
+    URL gives; "auto" leaves PostgreSQL's own choice."""
+    assert databases(DATABASE_URL=PG)["default"]["OPTIONS"]["options"] == "-c plan_cache_mode=force_generic_plan"
+    given = databases(DATABASE_URL=PG + "?options=-c%20statement_timeout%3D5000")["default"]["OPTIONS"]
+    assert given["options"] == "-c statement_timeout=5000 -c plan_cache_mode=force_generic_plan"
+    assert "options" not in databases(DATABASE_URL=PG, DB_PLAN_CACHE_MODE="auto")["default"]["OPTIONS"]
 
 
 @pytest.mark.parametrize(
@@ -48,6 +58,7 @@ def test_behind_pgbouncer_nothing_is_prepared_and_no_server_side_cursor_is_opene
         ({"DATABASE_URL": PG, "DB_PGBOUNCER": "true", "DB_PREPARE_THRESHOLD": "5"}, "DB_PREPARE_THRESHOLD"),
         ({"DB_PGBOUNCER": "true"}, "needs a PostgreSQL"),  # SQLite
         ({"DATABASE_URL": PG, "DB_PGBOUNCER": "sometimes"}, "DB_PGBOUNCER must be a boolean"),
+        ({"DATABASE_URL": PG, "DB_PLAN_CACHE_MODE": "generic"}, "DB_PLAN_CACHE_MODE must be"),
         ({"DATABASE_REPLICA_URL": REPLICA_PG}, "same database engine"),  # SQLite primary
     ],
 )
