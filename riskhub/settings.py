@@ -138,7 +138,7 @@ if DB_PGBOUNCER and env_str("DB_PREPARE_THRESHOLD", "").strip():
 # How PostgreSQL plans a prepared statement (its plan_cache_mode, set for riskhub's connections).
 # Left to PostgreSQL ("auto"), a statement is planned again at every execution whenever the plans
 # it made for its first values looked cheaper than its generic plan, which can last for the
-# connection's life: in one `make bench` run in three, a gunicorn worker planned the decision read
+# connection's life: in 2 of 10 `make bench` runs, a gunicorn worker planned the decision read
 # afresh every time, doubling its PostgreSQL CPU (docs/benchmarks.md). riskhub's prepared
 # statements are written to be planned once whatever their values (riskhub.rows); "auto" restores
 # PostgreSQL's default. Not sent behind PgBouncer, where nothing is prepared.
