@@ -98,7 +98,7 @@ def _identifiers_create(kinds):
 
 
 # Parameters: created_at, the count, created_at, the digests, their kinds (in the same order; lists
-# of strings go in binary, `%b`, as riskhub.rows._array_placeholder explains).
+# of strings go in binary, `%b`, as riskhub.rows._array_parameter explains).
 # The rows go in in the digests' order, which _identifiers_create sorts: two requests creating
 # some of the same new identifiers then wait for each other's on the first they share, never
 # each on one the other holds. In the order of their batches they deadlocked, and each deadlock

@@ -43,30 +43,26 @@ def any_of(column, values, db_type="text"):
     if connection.vendor == "postgresql":
         if len(values) == 1:
             return f"{column} = %s::{db_type}", values
-        return f"{column} = ANY({_array_placeholder(db_type)}::{db_type}[])", [_array_param(values, db_type)]
+        array, param = _array_parameter(values, db_type)
+        return f"{column} = ANY({array})", [param]
     return f"{column} IN ({placeholders(values)})", values
 
 
 _INTEGER_TYPES = frozenset({"smallint", "integer", "bigint"})
 
 
-def _array_param(values, db_type):
-    """An array parameter of `db_type`, for the placeholder `_array_placeholder` gives. Integers
-    go as the array's text, `{1,2,3}`, which the statement's cast reads: psycopg encodes a list
-    element by element in Python, 0.8 µs an element, three times what joining their digits costs
-    (docs/benchmarks.md), and a score task sends its buyers' ids several times. `int()` keeps
-    anything but a number out of the text. Anything else goes as the list itself, in binary."""
+def _array_parameter(values, db_type):
+    """(`%s::type[]` or `%b::type[]`, the parameter): `values` as one array parameter of
+    `db_type`. Integers go as the array's text, `{1,2,3}`, which the cast reads: psycopg encodes
+    a list element by element in Python, 0.8 µs an element, three times what joining their
+    digits costs (docs/benchmarks.md), and a score task sends its buyers' ids several times.
+    `int()` keeps anything but a number out of the text. Anything else goes as the list itself,
+    in binary (`%b`): psycopg's text format quotes and escapes a list of strings element by
+    element through a regular expression, 2.7 µs an element, where its binary format takes 0.2,
+    and an import chunk's idempotency keys and new identifiers are ≈ 7 strings a row."""
     if db_type in _INTEGER_TYPES:
-        return "{" + ",".join(map(str, map(int, values))) + "}"
-    return values
-
-
-def _array_placeholder(db_type):
-    """`%s` for an integer array's text; `%b` (binary) for a list. psycopg's text format quotes
-    and escapes a list of strings element by element through a regular expression, 2.7 µs an
-    element, where its binary format takes 0.2: an import chunk's idempotency keys and new
-    identifiers are ≈ 7 strings a row (docs/benchmarks.md)."""
-    return "%s" if db_type in _INTEGER_TYPES else "%b"
+        return f"%s::{db_type}[]", "{" + ",".join(map(str, map(int, values))) + "}"
+    return f"%b::{db_type}[]", values
 
 
 def keys_cte(name, columns, keys, types=None):
@@ -79,9 +75,9 @@ def keys_cte(name, columns, keys, types=None):
     head = f"WITH {name}({', '.join(columns)}) AS "
     if connection.vendor == "postgresql":
         types = types or ["text"] * len(columns)
-        arrays = ", ".join(f"{_array_placeholder(db_type)}::{db_type}[]" for db_type in types)
-        sql = f"{head}(SELECT * FROM unnest({arrays})) "  # noqa: S608 - placeholders only
-        return sql, [_array_param([key[n] for key in keys], db_type) for n, db_type in enumerate(types)]
+        arrays = [_array_parameter([key[n] for key in keys], db_type) for n, db_type in enumerate(types)]
+        sql = f"{head}(SELECT * FROM unnest({', '.join(cast for cast, _ in arrays)})) "  # noqa: S608 - placeholders only
+        return sql, [param for _, param in arrays]
     if not keys:
         return f"{head}(SELECT {', '.join(['NULL'] * len(columns))} WHERE 1 = 0) ", []
     row = f"({placeholders(columns)})"

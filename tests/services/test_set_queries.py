@@ -64,7 +64,7 @@ def test_any_of_one_value_is_a_plain_equality(buyers):
 
 
 def test_any_of_sends_integers_as_the_arrays_text_and_nothing_else(buyers):
-    """Integers travel as `{1,2,3}` (riskhub.rows._array_param): only numbers reach that text."""
+    """Integers travel as `{1,2,3}` (riskhub.rows._array_parameter): only numbers reach that text."""
     if connection.vendor != "postgresql":
         pytest.skip("the array parameter is PostgreSQL's")
     assert any_of("id", [3, 10**15, -1], "bigint")[1] == ["{3,1000000000000000,-1}"]
@@ -100,7 +100,7 @@ AWKWARD = ["a,b", 'say "hi"', "back\\slash\\", "{braces}", "NULL", "", " spaced 
 
 
 def test_text_arrays_reach_the_database_as_they_are():
-    """Lists of strings go as one binary parameter (riskhub.rows._array_placeholder): each value
+    """Lists of strings go as one binary parameter (riskhub.rows._array_parameter): each value
     arrives unchanged, in order, whatever it holds."""
     cte, params = keys_cte(
         "wanted", ("code", "n"), [(text, n) for n, text in enumerate(AWKWARD)], types=("text", "bigint")
