@@ -127,10 +127,16 @@ def saved(model, values, using="default"):
     attnames = _plain_init(model)
     if attnames is None:
         return model.from_db(using, None, values)
+    return _built(model, zip(attnames, values, strict=True), adding=False, db=using)
+
+
+def _built(model, attributes, *, adding, db):
+    """An instance of `model` with these attributes (a mapping or pairs) and a state of its own,
+    built without `Model.__init__` (saved, clone)."""
     built = model.__new__(model)
-    built.__dict__.update(zip(attnames, values, strict=True))
+    built.__dict__.update(attributes)
     built._state = models.base.ModelState()
-    built._state.adding, built._state.db = False, using
+    built._state.adding, built._state.db = adding, db
     return built
 
 
@@ -149,11 +155,7 @@ def clone(obj):
     """A copy of a model instance read from the database: its field values and a state of its own,
     no cached relations. What `instance` would build again from the same row, at a third of the
     cost (no field-by-field __init__): the API key cache hands one out per request."""
-    copied = obj.__class__.__new__(obj.__class__)
-    copied.__dict__.update(obj.__dict__)
-    copied._state = models.base.ModelState()
-    copied._state.adding, copied._state.db = obj._state.adding, obj._state.db
-    return copied
+    return _built(obj.__class__, obj.__dict__, adding=obj._state.adding, db=obj._state.db)  # its _state replaced
 
 
 def insert_many(model, fields, rows, *, ignore_conflicts=False, update_conflicts=False, returning=()):
