@@ -11,7 +11,9 @@
    "single_flags" runs wrk against POST /api/v1/flags, a new buyer's flag per request. "import" times
    `manage.py import_flags` on a CSV of new buyers' flags, then again on the same file (all already there).
    "split_load" loads the same shape of load again on new buyers with the Celery workers paused, then
-   times the workers scoring it alone: ingestion and scoring apart.
+   times the workers scoring it alone: ingestion and scoring apart. "naive" runs the same load,
+   decisions and import on bench/naive (the plain-Django design the issue measured riskhub
+   against), each figure then read as riskhub's multiple of the naive one.
 6. A table on stdout, the same as JSON in bench/results/latest.json. Exit 1 on any non-2xx answer
    (or a request wrk got no answer for); the throughput and latency targets are reported, not
    enforced. A rerun of the import that creates anything fails the bench.
@@ -51,6 +53,8 @@ BIN = Path(sys.executable).parent
 # BENCH_DATABASE / BENCH_REDIS_URL: run two benches side by side without sharing state.
 DATABASE_NAME = os.environ.get("BENCH_DATABASE", "riskhub_bench")
 DATABASE_URL = f"postgresql://postgres@127.0.0.1:5432/{DATABASE_NAME}"
+NAIVE_DATABASE_NAME = f"{DATABASE_NAME}_naive"
+NAIVE_DATABASE_URL = f"postgresql://postgres@127.0.0.1:5432/{NAIVE_DATABASE_NAME}"
 MAINTENANCE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 UNLIMITED = "100000000/min"  # the limiter still counts every request, it just never says no
@@ -202,14 +206,15 @@ def manage(env, *argv):
     return manage_run(env, *argv)["stdout"]
 
 
-def manage_run(env, *argv):
-    """manage.py argv → its stdout, stderr, wall seconds and peak RSS (MB).
+def manage_run(env, *argv, launcher=("manage.py",)):
+    """manage.py argv → its stdout, stderr, wall seconds and peak RSS (MB). `launcher`: what python
+    runs instead of manage.py (("-m", "django") for the naive app, whose settings `env` names).
 
     os.wait4 gives this child's own rusage: RUSAGE_CHILDREN's ru_maxrss is the largest of every child
     so far (migrate, create_seller, celery inspect...), so a delta of it says nothing about this one."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         began = time.monotonic()
-        proc = subprocess.Popen([str(BIN / "python"), "manage.py", *argv], cwd=ROOT, env=env, stdout=out, stderr=err)
+        proc = subprocess.Popen([str(BIN / "python"), *launcher, *argv], cwd=ROOT, env=env, stdout=out, stderr=err)
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         except BaseException:  # Ctrl-C or SIGTERM: do not leave it running
@@ -222,18 +227,18 @@ def manage_run(env, *argv):
         err.seek(0)
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
     if proc.returncode != 0:
-        raise BenchError(f"manage.py {' '.join(argv)} failed ({proc.returncode}):\n{stderr[-2000:]}")
+        raise BenchError(f"{' '.join((*launcher, *argv))} failed ({proc.returncode}):\n{stderr[-2000:]}")
     return {"stdout": stdout, "stderr": stderr, "seconds": seconds, "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
 
 
-def database_reset():
+def database_reset(name=DATABASE_NAME):
     with psycopg.connect(MAINTENANCE_URL, autocommit=True) as conn:
         conn.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            [DATABASE_NAME],
+            [name],
         )
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE_NAME}"')
-        conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def sql_value(query, params=()):
@@ -241,13 +246,14 @@ def sql_value(query, params=()):
         return conn.execute(query, params).fetchone()[0]
 
 
-def start_gunicorn(env, args):
-    argv = [str(BIN / "gunicorn"), "riskhub.wsgi", "-b", f"127.0.0.1:{args.port}", "-w", str(args.workers)]
+def start_gunicorn(env, args, app="riskhub.wsgi", port=None, ready="/readyz", name="gunicorn"):
+    port = port or args.port
+    argv = [str(BIN / "gunicorn"), app, "-b", f"127.0.0.1:{port}", "-w", str(args.workers)]
     if args.threads > 1:
         argv += ["--worker-class", "gthread", "--threads", str(args.threads)]
-    server = Process("gunicorn", argv, env)
-    url = f"http://127.0.0.1:{args.port}"
-    wait_http(url + "/readyz", server)
+    server = Process(name, argv, env)
+    url = f"http://127.0.0.1:{port}"
+    wait_http(url + ready, server)
     return server, url
 
 
@@ -405,15 +411,17 @@ def create_sellers(env, count):
         return list(pool.map(one, range(count)))
 
 
-def load_flags(ctx, plan, probe=True):
+def load_flags(ctx, plan, probe=True, url=None, keys=None, server=None):
     """POST every seller's flags in batches of `batch`; returns the ingestion figures. `probe`: run
-    the freshness probe meanwhile (it needs a scorer running)."""
+    the freshness probe meanwhile (it needs a scorer running). `url`, `keys` and `server`: another
+    app's batch endpoint, sellers' keys and gunicorn (the naive reference); riskhub's by default."""
+    keys, server = keys or ctx.keys, server or ctx.server
     jobs = []
     for seller, items in plan.items():
         for start in range(0, len(items), ctx.args.batch):
-            jobs.append((ctx.keys[seller], items[start : start + ctx.args.batch]))
+            jobs.append((keys[seller], items[start : start + ctx.args.batch]))
     random.Random(7).shuffle(jobs)
-    url = ctx.url + "/api/v1/flags/batch"
+    url = url or ctx.url + "/api/v1/flags/batch"
 
     def send(job):
         key, items = job
@@ -425,7 +433,7 @@ def load_flags(ctx, plan, probe=True):
         codes = [r["status"] for r in body["results"]]
         return elapsed, codes
 
-    began, web_cpu, db_cpu, steal = time.monotonic(), ctx.server.cpu_seconds(), postgres_cpu_seconds(), steal_ticks()
+    began, web_cpu, db_cpu, steal = time.monotonic(), server.cpu_seconds(), postgres_cpu_seconds(), steal_ticks()
     pool = ThreadPoolExecutor(max_workers=ctx.args.ingest_clients + 1)
     stop = threading.Event()
     probe = pool.submit(freshness_probe, ctx, stop) if probe else None
@@ -436,7 +444,7 @@ def load_flags(ctx, plan, probe=True):
         # On Ctrl-C or a failed batch, drop the batches not yet sent instead of sending them all.
         pool.shutdown(wait=True, cancel_futures=True)
     wall = time.monotonic() - began
-    web_cpu, db_cpu, steal = ctx.server.cpu_seconds() - web_cpu, postgres_cpu_seconds() - db_cpu, steal_pct(steal)
+    web_cpu, db_cpu, steal = server.cpu_seconds() - web_cpu, postgres_cpu_seconds() - db_cpu, steal_pct(steal)
     codes = [c for _, cs in done for c in cs]
     created = sum(1 for c in codes if c == 201)
     failed = [c for c in codes if c not in (200, 201)]
@@ -538,8 +546,9 @@ def wait_scored(ctx, ingest_began, worker_cpu_before, timeout):
 # --- wrk ----------------------------------------------------------------------------------------
 
 
-def wrk(ctx, path, *script_args, duration=None):
-    duration = duration or ctx.args.duration
+def wrk(ctx, path, *script_args, duration=None, url=None, server=None):
+    """wrk on `path` of riskhub's gunicorn, or of another app's (`url`, `server`: the naive reference)."""
+    duration, url, server = duration or ctx.args.duration, url or ctx.url, server or ctx.server
     argv = [
         ctx.wrk,
         f"-t{ctx.args.wrk_threads}",
@@ -550,13 +559,13 @@ def wrk(ctx, path, *script_args, duration=None):
         "--latency",
         "-s",
         str(WRK_SCRIPT),
-        ctx.url + path,
+        url + path,
         "--",
         *script_args,
     ]
-    cpu_before, db_before, steal_before = ctx.server.cpu_seconds(), postgres_cpu_seconds(), steal_ticks()
+    cpu_before, db_before, steal_before = server.cpu_seconds(), postgres_cpu_seconds(), steal_ticks()
     result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
-    server_cpu, db_cpu = ctx.server.cpu_seconds() - cpu_before, postgres_cpu_seconds() - db_before
+    server_cpu, db_cpu = server.cpu_seconds() - cpu_before, postgres_cpu_seconds() - db_before
     stolen = steal_pct(steal_before)
     if result.returncode != 0:
         raise BenchError(f"wrk failed ({result.returncode}):\n{result.stderr}\n{result.stdout}")
@@ -591,11 +600,17 @@ def wrk(ctx, path, *script_args, duration=None):
     }
 
 
+def decision_bodies_file(ctx):
+    """The decision bodies, one JSON per line, for wrk (the same for riskhub and the naive app)."""
+    bodies = decision_bodies(buyers=ctx.args.buyers, count=ctx.args.decision_buyers, rng=random.Random(11))
+    path = RESULTS_DIR / "decision-bodies.jsonl"
+    path.write_text("\n".join(bodies) + "\n")
+    return path, bodies
+
+
 def bench_decisions(ctx):
     """POST /api/v1/decisions vs GET /healthz (the floor), same server, same wrk settings."""
-    bodies = decision_bodies(buyers=ctx.args.buyers, count=ctx.args.decision_buyers, rng=random.Random(11))
-    bodies_path = RESULTS_DIR / "decision-bodies.jsonl"
-    bodies_path.write_text("\n".join(bodies) + "\n")
+    bodies_path, bodies = decision_bodies_file(ctx)
     key = ctx.keys[0]
     status, sample = http_post(ctx.url + "/api/v1/decisions", json.loads(bodies[0]), key)
     if status != 200 or sample.get("score_computed_at") is None:
@@ -643,12 +658,7 @@ def bench_single_flags(ctx):
 def bench_import(ctx):
     """`manage.py import_flags` on --import-flags new buyers' flags (a seller's history arriving at
     once), then on the same file again: the rerun must find every flag already there."""
-    path = RESULTS_DIR / "import-flags.csv"
-    count = ctx.args.import_flags
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=IMPORT_COLUMNS)
-        writer.writeheader()
-        writer.writerows(new_buyer_flags(prefix="import", count=count, first=IMPORT_BUYERS_FROM, rng=random.Random(17)))
+    path, count = import_file(ctx), ctx.args.import_flags
     seller = sql_value("SELECT id FROM blacklist_seller WHERE name = %s", ["Bench seller 1"])
     log(f"manage.py import_flags: {count} new flags for seller {seller}")
     first = import_run(ctx, seller, path, {"created": count, "existing": 0, "errors": 0})
@@ -732,6 +742,19 @@ def workers_paused(ctx):
                 os.killpg(worker.proc.pid, signal.SIGCONT)
 
 
+def import_file(ctx):
+    """The import's CSV: --import-flags new buyers' flags (the same file for riskhub and the naive app)."""
+    path = RESULTS_DIR / "import-flags.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=IMPORT_COLUMNS)
+        writer.writeheader()
+        rows = new_buyer_flags(
+            prefix="import", count=ctx.args.import_flags, first=IMPORT_BUYERS_FROM, rng=random.Random(17)
+        )
+        writer.writerows(rows)
+    return path
+
+
 def import_run(ctx, seller, path, expected):
     """One `import_flags` run at its default --chunk and --import-jobs processes, timed by the wall clock
     (Django's start included); BenchError unless its counts are `expected` — a rerun that creates
@@ -754,6 +777,65 @@ def import_run(ctx, seller, path, expected):
     }
 
 
+def bench_naive(ctx):
+    """The naive design on the same machine and database server, as the issue measured it
+    (bench/naive: plain Django, `bulk_create`, flags aggregated at request time): its batch
+    ingestion of the same load, its decisions over the same bodies (with riskhub's floor measured
+    right after, for its ratio), and its import of the same CSV. riskhub's own figures are read
+    against these: the one machine-independent way to compare them with the issue's."""
+    settle_scored(ctx)
+    database_reset(NAIVE_DATABASE_NAME)
+    env = ctx.env | {
+        "NAIVE_DATABASE_URL": NAIVE_DATABASE_URL,
+        "DJANGO_SETTINGS_MODULE": "naive.settings",
+        "PYTHONPATH": str(BENCH_DIR),
+    }
+    naive = ("-m", "django")
+    manage_run(env, "migrate", "--run-syncdb", "--noinput", launcher=naive)
+    keys = [f"naive-key-{n}" for n in range(ctx.args.sellers)]
+    with psycopg.connect(NAIVE_DATABASE_URL) as conn:
+        conn.cursor().executemany(
+            "INSERT INTO naive_seller (name, api_key) VALUES (%s, %s)",
+            [(f"Naive seller {n + 1}", k) for n, k in enumerate(keys)],
+        )
+    server, url = start_gunicorn(env, ctx.args, app="naive.wsgi", port=ctx.args.port + 1, name="naive-gunicorn")
+    try:
+        plan = flags_plan(buyers=ctx.args.buyers, flags=ctx.args.flags, sellers=ctx.args.sellers, rng=random.Random(42))
+        log(f"naive: loading the same {ctx.args.flags} flags in batches of {ctx.args.batch}")
+        ingestion, _ = load_flags(ctx, plan, probe=False, url=url + "/flags/batch", keys=keys, server=server)
+        with psycopg.connect(NAIVE_DATABASE_URL, autocommit=True) as conn:
+            conn.execute("ANALYZE")
+        bodies_path, _ = decision_bodies_file(ctx)
+        post = ("post", keys[0], str(bodies_path))
+        wrk(ctx, "/decisions", *post, duration=ctx.args.warmup, url=url, server=server)
+        log(f"naive: wrk on decisions, {ctx.args.duration} s, then riskhub's floor again")
+        decisions = wrk(ctx, "/decisions", *post, url=url, server=server)
+    finally:
+        server.stop()
+    floor = wrk(ctx, "/healthz", "get")
+    log(f"naive: import of the same {ctx.args.import_flags} rows, --jobs {ctx.args.import_jobs}")
+    jobs = str(ctx.args.import_jobs)
+    run = manage_run(env, "naive_import", "--seller", "1", "--jobs", jobs, str(import_file(ctx)), launcher=naive)
+    written = json.loads(run["stdout"].strip().splitlines()[-1])["created"]
+    if written != ctx.args.import_flags:
+        raise BenchError(f"naive_import wrote {written} rows, expected {ctx.args.import_flags}")
+    return {
+        "ingestion": ingestion,
+        "decisions": decisions,
+        "floor": floor,
+        "decisions_ratio": round(decisions["req_per_s"] / floor["req_per_s"], 3) if floor["req_per_s"] else 0.0,
+        "import": {
+            "rows": written,
+            "jobs": ctx.args.import_jobs,
+            "seconds": round(run["seconds"], 2),
+            "flags_per_s": round(written / run["seconds"], 1),
+            "peak_rss_mb": run["peak_rss_mb"],
+        },
+        "non2xx": decisions["non2xx"] + floor["non2xx"],
+        "socket_errors": decisions["socket_errors"] + floor["socket_errors"],
+    }
+
+
 # Benchmarks run after the load, in this order. To add one: write `bench_<name>(ctx) -> dict`
 # (ctx has args, env, url, keys, workers, server, manage(*argv)) and register it here; its dict
 # lands under results["benchmarks"][name], and its "non2xx" and "socket_errors" keys count towards the
@@ -763,6 +845,7 @@ BENCHMARKS = {
     "single_flags": bench_single_flags,
     "split_load": bench_split_load,  # before import, whose scoring backlog it would otherwise wait out
     "import": bench_import,
+    "naive": bench_naive,  # last: the reference design, on its own database, once riskhub is idle
 }
 
 
@@ -860,8 +943,48 @@ def _flag_cpu(ingestion):
     )
 
 
+# The issue's figures for the naive design on its machine: decisions at 0.25 × the floor, bulk_create
+# ingestion at 34,000 flags/s. Its targets read as multiples of them: what bench_naive measures here.
+ISSUE_NAIVE_RATIO, ISSUE_NAIVE_FLAGS_PER_S = 0.25, 34_000
+
+
+def naive_rows(n, ing, d, i):
+    """The naive reference's rows, each with riskhub's figure of this run as a multiple of it, and
+    the issue's target as the same multiple of the issue's naive figure."""
+    ni, nd, nimp = n["ingestion"], n["decisions"], n["import"]
+
+    def versus(ours, theirs, target, issue_naive):
+        if ours is None:
+            return "riskhub not run here (--only)"
+        return (
+            f"riskhub {ours / theirs:.2f}× it here; the issue's target was {target / issue_naive:.2f}× its naive figure"
+        )
+
+    return [
+        (
+            "naive: batch ingestion",
+            f"{ni['flags_per_s']:.0f} flags/s",
+            f"bulk_create, the same load; {_flag_cpu(ni)}; "
+            + versus(ing["flags_per_s"], ni["flags_per_s"], BATCH_TARGET, ISSUE_NAIVE_FLAGS_PER_S),
+        ),
+        (
+            "naive: decisions / floor",
+            f"{n['decisions_ratio']:.2f}",
+            f"{nd['req_per_s']:.0f} req/s against {n['floor']['req_per_s']:.0f}, p99 {nd['p99_ms']} ms; "
+            + versus(d and d["ratio"], n["decisions_ratio"], RATIO_TARGET, ISSUE_NAIVE_RATIO),
+        ),
+        (
+            "naive: import",
+            f"{nimp['flags_per_s']:.0f} flags/s",
+            f"bulk_create of the same CSV, --jobs {nimp['jobs']}; "
+            + versus(i and i["first"]["flags_per_s"], nimp["flags_per_s"], IMPORT_TARGET, ISSUE_NAIVE_FLAGS_PER_S),
+        ),
+    ]
+
+
 def report(results):
     ing, sc = results["ingestion"], results["scoring"]
+    d, i = results["benchmarks"].get("decisions"), results["benchmarks"].get("import")
     rows = [
         (
             "batch ingestion",
@@ -880,7 +1003,6 @@ def report(results):
         ("scoring: all buyers scored", f"{sc['from_first_flag_s']} s", f"from the first flag; {sc['scored']} buyers"),
         ("scoring: backlog after load", f"{sc['after_ingestion_s']} s", f"worker CPU {sc['worker_cpu_s']} s in all"),
     ]
-    d = results["benchmarks"].get("decisions")
     if d:
         dec, fl = d["decisions"], d["floor"]
         rows += [
@@ -931,7 +1053,6 @@ def report(results):
                 f"{ss['buyers']} buyers in {ss['seconds']} s, worker CPU {ss['worker_cpu_s']} s",
             ),
         ]
-    i = results["benchmarks"].get("import")
     if i:
         first, rerun = i["first"], i["rerun"]
         rows += [
@@ -955,6 +1076,9 @@ def report(results):
                 f"largest process; rerun {rerun['peak_rss_mb']} MB; the file is streamed: flat, whatever its size",
             ),
         ]
+    n = results["benchmarks"].get("naive")
+    if n:
+        rows += naive_rows(n, ing, d, i)
     if any("non2xx" in b for b in results["benchmarks"].values()):
         non2xx, socket_errors = failures(results)
         rows += [
