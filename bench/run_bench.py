@@ -246,14 +246,14 @@ def sql_value(query, params=()):
         return conn.execute(query, params).fetchone()[0]
 
 
-def start_gunicorn(env, args, app="riskhub.wsgi", port=None, ready="/readyz", name="gunicorn"):
+def start_gunicorn(env, args, app="riskhub.wsgi", port=None, name="gunicorn"):
     port = port or args.port
     argv = [str(BIN / "gunicorn"), app, "-b", f"127.0.0.1:{port}", "-w", str(args.workers)]
     if args.threads > 1:
         argv += ["--worker-class", "gthread", "--threads", str(args.threads)]
     server = Process(name, argv, env)
     url = f"http://127.0.0.1:{port}"
-    wait_http(url + ready, server)
+    wait_http(url + "/readyz", server)
     return server, url
 
 
@@ -798,11 +798,15 @@ def bench_naive(ctx):
             "INSERT INTO naive_seller (name, api_key) VALUES (%s, %s)",
             [(f"Naive seller {n + 1}", k) for n, k in enumerate(keys)],
         )
+        importer = conn.execute("SELECT id FROM naive_seller WHERE api_key = %s", [keys[0]]).fetchone()[0]
     server, url = start_gunicorn(env, ctx.args, app="naive.wsgi", port=ctx.args.port + 1, name="naive-gunicorn")
     try:
         plan = flags_plan(buyers=ctx.args.buyers, flags=ctx.args.flags, sellers=ctx.args.sellers, rng=random.Random(42))
         log(f"naive: loading the same {ctx.args.flags} flags in batches of {ctx.args.batch}")
         ingestion, _ = load_flags(ctx, plan, probe=False, url=url + "/flags/batch", keys=keys, server=server)
+        status, sample = http_post(url + "/decisions", {"buyer": {"email": buyer_identifiers(0)["email"]}}, keys[0])
+        if status != 200 or not sample.get("reasons"):
+            raise BenchError(f"the naive app does not count a loaded buyer's flags: {status} {sample}")
         with psycopg.connect(NAIVE_DATABASE_URL, autocommit=True) as conn:
             conn.execute("ANALYZE")
         bodies_path, _ = decision_bodies_file(ctx)
@@ -815,7 +819,8 @@ def bench_naive(ctx):
     floor = wrk(ctx, "/healthz", "get")
     log(f"naive: import of the same {ctx.args.import_flags} rows, --jobs {ctx.args.import_jobs}")
     jobs = str(ctx.args.import_jobs)
-    run = manage_run(env, "naive_import", "--seller", "1", "--jobs", jobs, str(import_file(ctx)), launcher=naive)
+    csv_path = str(import_file(ctx))
+    run = manage_run(env, "naive_import", "--seller", str(importer), "--jobs", jobs, csv_path, launcher=naive)
     written = json.loads(run["stdout"].strip().splitlines()[-1])["created"]
     if written != ctx.args.import_flags:
         raise BenchError(f"naive_import wrote {written} rows, expected {ctx.args.import_flags}")
