@@ -36,6 +36,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -106,10 +107,18 @@ def _on_sigterm(signum, frame):
 # --- environment and processes -----------------------------------------------------------------
 
 
+def served_url(url, args):
+    """The database URL the served processes get: `url` itself over TCP, or the same database
+    through PostgreSQL's Unix socket in --database-socket (a single-host deployment's choice)."""
+    if not args.database_socket:
+        return url
+    return url.replace("127.0.0.1:5432", urllib.parse.quote(args.database_socket, safe=""))
+
+
 def bench_env(args):
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=DATABASE_URL,
+        DATABASE_URL=served_url(DATABASE_URL, args),
         REDIS_URL=REDIS_URL,
         SECRET_KEY="bench-secret-key-not-for-production",
         IDENTIFIER_KEY="bench-identifier-key-not-for-production",
@@ -786,7 +795,7 @@ def bench_naive(ctx):
     settle_scored(ctx)
     database_reset(NAIVE_DATABASE_NAME)
     env = ctx.env | {
-        "NAIVE_DATABASE_URL": NAIVE_DATABASE_URL,
+        "NAIVE_DATABASE_URL": served_url(NAIVE_DATABASE_URL, ctx.args),
         "DJANGO_SETTINGS_MODULE": "naive.settings",
         "PYTHONPATH": str(BENCH_DIR),
     }
@@ -888,6 +897,7 @@ def run(args):
         },
         "celery_workers": {name: " ".join(extra) for name, extra in CELERY_TOPOLOGIES[args.celery]},
         "bulk_nice": args.bulk_nice,
+        "database": f"Unix socket in {args.database_socket}" if args.database_socket else "TCP 127.0.0.1:5432",
         "wrk": {"threads": args.wrk_threads, "connections": args.connections, "duration_s": args.duration},
     }
     try:
@@ -1102,6 +1112,7 @@ def report(results):
         f"{g['worker_class']}"
         + (f" ×{g['threads']} threads" if g["worker_class"] == "gthread" else "")
         + (f" — PostgreSQL autovacuum {results['postgresql']['autovacuum']}" if "postgresql" in results else "")
+        + f" — database over {results['database']}"
     )
     for name, value, note in rows:
         print(f"  {name.ljust(width)}  {value:>12}  {note}")
@@ -1122,6 +1133,13 @@ def parse_args(argv):
     p.add_argument("--celery", choices=list(CELERY_TOPOLOGIES), default="split", help="the Celery workers' queues")
     p.add_argument("--bulk-nice", type=int, default=0, help="niceness of the worker on `maintenance` alone (split)")
     p.add_argument("--port", type=int, default=8765)
+    p.add_argument(
+        "--database-socket",
+        metavar="DIR",
+        help="serve riskhub (and the naive app) over PostgreSQL's Unix socket in DIR, e.g. /var/run/postgresql, "
+        "instead of TCP on 127.0.0.1:5432: what a single-host deployment can choose (default: TCP, as a separate "
+        "database host needs)",
+    )
     p.add_argument("--wrk-threads", type=int, default=2)
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--duration", type=int, default=20, help="seconds per measured wrk run")
