@@ -752,8 +752,11 @@ def workers_paused(ctx):
 
 
 def import_file(ctx):
-    """The import's CSV: --import-flags new buyers' flags (the same file for riskhub and the naive app)."""
-    path = RESULTS_DIR / "import-flags.csv"
+    """The import's CSV: --import-flags new buyers' flags (the same file for riskhub and the naive
+    app), written once per run."""
+    if ctx.import_path is not None:
+        return ctx.import_path
+    path = ctx.import_path = RESULTS_DIR / "import-flags.csv"
     with path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=IMPORT_COLUMNS)
         writer.writeheader()
@@ -871,6 +874,7 @@ class Context:
         self.args, self.env = args, env
         self.url, self.keys, self.server, self.workers = None, [], None, []
         self.probe_keys = ()
+        self.import_path = None  # import_file()'s CSV, once written
         self.wrk = "wrk"
 
     def manage(self, *argv):

@@ -15,7 +15,6 @@ from naive.views import flag_row
 
 def _write(job):
     seller_id, rows = job
-    connections.close_all()  # a forked process opens its own connection
     seller = Seller(pk=seller_id)
     return len(Flag.objects.bulk_create([flag_row(seller, {"buyer": row, **row}) for row in rows]))
 
@@ -31,7 +30,7 @@ class Command(BaseCommand):
         with open(file, newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
             chunks = iter(lambda: list(itertools.islice(reader, chunk)), [])
-            connections.close_all()
+            connections.close_all()  # no connection crosses the fork: each process opens its own, once
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
                 written = sum(pool.imap_unordered(_write, ((seller, rows) for rows in chunks)))
         self.stdout.write(json.dumps({"created": written}))
